@@ -1,0 +1,3 @@
+"""diff-insight: localized Diff Insight Reports for documentation repositories."""
+
+__version__ = "0.1.0"
