@@ -174,6 +174,8 @@ class TableRowsChanged(Fact):
     added_keys: tuple[str, ...] = ()
     removed_keys: tuple[str, ...] = ()
     changed_keys: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    """The table's header cells, when known."""
 
 
 # --- links and images ------------------------------------------------------------------------

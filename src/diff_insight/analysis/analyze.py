@@ -1,0 +1,686 @@
+"""Facts about one file's change: pure functions over the change, its patch and (when known) the
+full old and new texts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+from diff_insight.analysis import facts as F
+from diff_insight.analysis.facts import Basis, FileAnalysis, FileKind, quote
+from diff_insight.analysis.hunks import Block, Hunk, HunkLine, blocks_of, parse_hunks, side_lines
+from diff_insight.analysis.markdown import K, Doc, scan, scan_partial, scan_text, split_row
+from diff_insight.analysis.normalize import formatting_kinds
+from diff_insight.analysis.words import pair_lines, word_diff
+from diff_insight.model import FileChange, Status, TextContent
+
+MARKDOWN_EXT = {".md", ".markdown", ".mdx"}
+YAML_EXT = {".yml", ".yaml"}
+DATE_KEYS = {"ms.date", "date", "updated", "lastmod", "last_updated", "ms.lastreviewed", "ms.reviewed"}
+MAX_SENTENCES = 20
+MAX_LIST = 12
+
+_LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+_REFDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
+_INCLUDE = re.compile(r"\[!INCLUDE\s*\[([^\]]*)\]\(\s*([^)\s]+)\s*\)\]", re.IGNORECASE)
+_DOCFX_IMAGE = re.compile(r":::image\b([^:]*?)(?::::|$)", re.IGNORECASE)
+_ATTR = re.compile(r'([\w-]+)\s*=\s*"([^"]*)"')
+_ALERT = re.compile(r"\[!(NOTE|TIP|IMPORTANT|CAUTION|WARNING)\]", re.IGNORECASE)
+_YAML_KV = re.compile(r"^(\s*)(-\s+)?([A-Za-z_][\w.\-]*)\s*:\s*(.*?)\s*$")
+_MD_INLINE = re.compile(r"<sup>.*?</sup>|[`*_]|<[^>]+>", re.IGNORECASE)
+_YAML_COMMENT = re.compile(r"\s+#.*$")
+
+
+def file_kind(change: FileChange) -> FileKind:
+    if change.binary:
+        return FileKind.BINARY
+    ext = PurePosixPath(change.path).suffix.lower()
+    if ext in MARKDOWN_EXT:
+        return FileKind.MARKDOWN
+    if ext in YAML_EXT:
+        return FileKind.YAML
+    return FileKind.TEXT
+
+
+def is_date_key(key: str) -> bool:
+    k = key.lower()
+    return k in DATE_KEYS or k.endswith("date") or k.endswith(".date")
+
+
+def _plain(text: str) -> str:
+    """Cell or heading text without Markdown emphasis, code marks, tags or link targets."""
+    text = _LINK.sub(lambda m: m.group(2), text)
+    return " ".join(_MD_INLINE.sub("", text).split())
+
+
+def _doc_from_patch_side(hunks: list[Hunk], side: str) -> Doc:
+    known = side_lines(hunks, side)
+    return scan(known, complete=True) if known else scan({}, complete=True)
+
+
+# --- links ------------------------------------------------------------------------------------
+
+
+def _links(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
+    """(links, images, includes) in one line."""
+    includes = [m.group(2) for m in _INCLUDE.finditer(text)]
+    text = _INCLUDE.sub("", text)
+    links: list[tuple[str, str]] = []
+    images: list[tuple[str, str]] = []
+    for m in _DOCFX_IMAGE.finditer(text):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        if "source" in attrs:
+            images.append((attrs.get("alt-text", ""), attrs["source"]))
+    for m in _LINK.finditer(text):
+        label = " ".join(m.group(2).split())
+        (images if m.group(1) else links).append((label, m.group(3)))
+    m2 = _REFDEF.match(text)
+    if m2 and not links:
+        links.append((m2.group(1), m2.group(2)))
+    return links, images, includes
+
+
+def _pair_refs(
+    removed: Counter[tuple[str, str]], added: Counter[tuple[str, str]]
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]], list[tuple[str, str]], list[tuple[str, str]], int]:
+    """Cancel identical links, then pair by text (retargeted) and by URL (relabeled).
+
+    Returns (retargeted, relabeled, added, removed, renumbered) where renumbered counts numeric
+    reference labels that only changed number (footnote renumbering)."""
+    common = removed & added
+    removed = removed - common
+    added = added - common
+    rem = sorted(removed.elements())
+    add = sorted(added.elements())
+    retargeted: list[tuple[str, str, str]] = []
+    relabeled: list[tuple[str, str, str]] = []
+    renumbered = 0
+    used: set[int] = set()
+    rest_rem: list[tuple[str, str]] = []
+    for text, url in rem:
+        j = next((k for k, (t, _) in enumerate(add) if k not in used and t == text and t), -1)
+        if j >= 0:
+            used.add(j)
+            retargeted.append((text, url, add[j][1]))
+            continue
+        j = next((k for k, (_, u) in enumerate(add) if k not in used and u == url and u), -1)
+        if j >= 0:
+            used.add(j)
+            if text.isdigit() and add[j][0].isdigit():
+                renumbered += 1
+            else:
+                relabeled.append((url, text, add[j][0]))
+            continue
+        rest_rem.append((text, url))
+    rest_add = [a for k, a in enumerate(add) if k not in used]
+    return retargeted, relabeled, rest_add, rest_rem, renumbered
+
+
+# --- the analysis ---------------------------------------------------------------------------
+
+
+class _Acc:
+    """Facts and bookkeeping collected while walking the change blocks."""
+
+    def __init__(self) -> None:
+        self.facts: list[F.Fact] = []
+        self.replacements: list[tuple[str, str]] = []
+        self.formatting: list[str] = []
+        self.formatting_blocks = 0
+        self.content_blocks = 0
+        self.text_added = 0
+        self.text_removed = 0
+
+
+def analyze_file(change: FileChange, old: TextContent | None = None, new: TextContent | None = None) -> FileAnalysis:
+    """Compute the facts of one file's change.
+
+    ``old`` and ``new`` are the full texts when the source can give them; otherwise the facts come
+    from the patch hunks alone (``basis == "patch"``).
+    """
+    kind = file_kind(change)
+    acc = _Acc()
+    if change.encoding_replaced or (old and old.replaced) or (new and new.replaced):
+        acc.facts.append(F.EncodingReplaced())
+    if change.status == Status.RENAMED and change.previous_path:
+        acc.facts.append(F.DocumentRenamed(change.previous_path, change.path, change.changes > 0))
+
+    if kind == FileKind.BINARY:
+        acc.facts.extend(_binary_facts(change))
+        return _result(change, kind, "metadata", acc, None, None)
+    if change.patch is None:
+        if change.changes or change.status in (Status.ADDED, Status.REMOVED):
+            acc.facts.append(F.LinesChanged(change.additions, change.deletions))
+        return _result(change, kind, "metadata", acc, None, None)
+
+    hunks = parse_hunks(change.patch)
+    whole_new = change.status in (Status.ADDED, Status.COPIED) and change.deletions == 0
+    whole_old = change.status == Status.REMOVED
+    if whole_new or whole_old:
+        doc = _doc_from_patch_side(hunks, "new" if whole_new else "old")
+        title = doc.title() if kind == FileKind.MARKDOWN else _yaml_title(doc)
+        lines = change.additions if whole_new else change.deletions
+        if kind in (FileKind.MARKDOWN, FileKind.YAML):
+            if whole_new:
+                h2 = tuple(h.text for h in doc.headings if h.level == 2)[:MAX_LIST]
+                acc.facts.append(F.DocumentAdded(title, lines, h2))
+            else:
+                acc.facts.append(F.DocumentRemoved(title, lines))
+        else:
+            acc.facts.append(F.LinesChanged(change.additions, change.deletions))
+        return _result(change, kind, "full-text", acc, title, None)
+
+    basis: Basis = "full-text" if (old is not None and new is not None) else "patch"
+    if basis == "full-text":
+        assert old is not None and new is not None
+        old_doc, new_doc = scan_text(old.text), scan_text(new.text)
+    else:
+        old_doc, new_doc = scan_partial(side_lines(hunks, "old")), scan_partial(side_lines(hunks, "new"))
+    blocks = blocks_of(hunks)
+    title = new_doc.title() or old_doc.title()
+    if kind == FileKind.MARKDOWN:
+        _markdown_facts(acc, blocks, old_doc, new_doc, basis)
+    elif kind == FileKind.YAML:
+        _yaml_facts(acc, hunks, blocks)
+        title = title or _yaml_title(new_doc)
+    else:
+        if change.changes:
+            acc.facts.append(F.LinesChanged(change.additions, change.deletions))
+    key = _change_key(blocks, old_doc, new_doc)
+    return _result(change, kind, basis, acc, title, key)
+
+
+def is_term(old: str, new: str) -> bool:
+    """A replacement worth reporting as a term: short, with letters on both sides."""
+    return (
+        len(old.split()) <= 6 and len(new.split()) <= 6
+        and any(c.isalpha() for c in old) and any(c.isalpha() for c in new)
+    )
+
+
+def _yaml_title(doc: Doc) -> str | None:
+    for no in sorted(doc.lines)[:40]:
+        m = _YAML_KV.match(doc.lines[no])
+        if m and m.group(3) in ("title", "name") and not m.group(1) and m.group(4):
+            return _YAML_COMMENT.sub("", m.group(4)).strip("'\"") or None
+    return None
+
+
+def _result(
+    change: FileChange, kind: FileKind, basis: Basis, acc: _Acc, title: str | None, key: str | None
+) -> FileAnalysis:
+    facts = list(acc.facts)
+    if acc.content_blocks == 0 and acc.formatting_blocks > 0:
+        facts.append(F.FormattingOnly(tuple(dict.fromkeys(acc.formatting))))
+    if acc.text_added or acc.text_removed:
+        facts.append(F.TextEdited(acc.text_added, acc.text_removed))
+    return FileAnalysis(
+        path=change.path,
+        file_kind=kind,
+        basis=basis,
+        facts=tuple(facts),
+        title=quote(title, 120) if title else None,
+        replacements=tuple(acc.replacements),
+        change_key=key,
+    )
+
+
+def _binary_facts(change: FileChange) -> list[F.Fact]:
+    if change.status in (Status.ADDED, Status.COPIED):
+        return [F.BinaryAdded(change.new_size)]
+    if change.status == Status.REMOVED:
+        return [F.BinaryRemoved(change.old_size)]
+    if change.status == Status.RENAMED and change.old_id and change.old_id == change.new_id:
+        return []
+    return [F.BinaryReplaced(change.old_size, change.new_size)]
+
+
+def _change_key(blocks: Sequence[Block], old_doc: Doc, new_doc: Doc) -> str | None:
+    h = hashlib.sha1(usedforsecurity=False)
+    n = 0
+    for b in blocks:
+        for ln in b.removed:
+            if ln.old_no is not None and old_doc.kinds.get(ln.old_no) == K.FRONT_MATTER:
+                continue
+            h.update(b"-" + ln.text.strip().encode("utf-8", "replace") + b"\n")
+            n += 1
+        for ln in b.added:
+            if ln.new_no is not None and new_doc.kinds.get(ln.new_no) == K.FRONT_MATTER:
+                continue
+            h.update(b"+" + ln.text.strip().encode("utf-8", "replace") + b"\n")
+            n += 1
+    return h.hexdigest()[:16] if n else None
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+_PROSE_KINDS = {K.PROSE, K.QUOTE, K.ALERT, K.DIRECTIVE, K.HTML_COMMENT}
+_WORD_KINDS = _PROSE_KINDS | {K.TABLE, K.HEADING}
+
+
+def _front_matter_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: Doc, basis: Basis) -> None:
+    if basis == "full-text":
+        old_fm, new_fm = old_doc.front_matter, new_doc.front_matter
+        touched = any(
+            (ln.old_no is not None and old_doc.kinds.get(ln.old_no) == K.FRONT_MATTER) for b in blocks for ln in b.removed
+        ) or any((ln.new_no is not None and new_doc.kinds.get(ln.new_no) == K.FRONT_MATTER) for b in blocks for ln in b.added)
+        if not touched:
+            return
+    else:
+        old_fm, new_fm = {}, {}
+        for b in blocks:
+            for ln in b.removed:
+                if ln.old_no is not None and old_doc.kinds.get(ln.old_no) == K.FRONT_MATTER:
+                    m = _YAML_KV.match(ln.text)
+                    if m and not m.group(1):
+                        old_fm[m.group(3)] = m.group(4).strip("'\"")
+            for ln in b.added:
+                if ln.new_no is not None and new_doc.kinds.get(ln.new_no) == K.FRONT_MATTER:
+                    m = _YAML_KV.match(ln.text)
+                    if m and not m.group(1):
+                        new_fm[m.group(3)] = m.group(4).strip("'\"")
+    for key in list(dict.fromkeys([*old_fm, *new_fm])):
+        o, n = old_fm.get(key), new_fm.get(key)
+        if o == n:
+            continue
+        if o is not None and n is not None and is_date_key(key):
+            acc.facts.append(F.DateBumped(key, o, n))
+        else:
+            acc.facts.append(F.FrontMatterChanged(key, quote(o, 120) if o is not None else None,
+                                                  quote(n, 120) if n is not None else None))
+
+
+def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: Doc, basis: Basis) -> None:
+    _front_matter_facts(acc, blocks, old_doc, new_doc, basis)
+    added_new = {ln.new_no for b in blocks for ln in b.added if ln.new_no is not None}
+    removed_old = {ln.old_no for b in blocks for ln in b.removed if ln.old_no is not None}
+
+    # whole sections
+    covered_new: set[int] = set()
+    covered_old: set[int] = set()
+    section_facts: list[F.Fact] = []
+    for doc, changed, covered, ctor in (
+        (new_doc, added_new, covered_new, F.SectionAdded),
+        (old_doc, removed_old, covered_old, F.SectionRemoved),
+    ):
+        for h in doc.headings:
+            if h.line not in changed or h.line in covered:
+                continue
+            end = doc.section_end(h)
+            span = []
+            whole = True
+            for k in range(h.line, end + 1):
+                if k not in doc.lines:
+                    break
+                if k not in changed and doc.kinds.get(k) != K.BLANK:
+                    whole = False
+                    break
+                span.append(k)
+            body = [k for k in span[1:] if doc.kinds.get(k) != K.BLANK]
+            if whole and body:
+                covered.update(span)
+                section_facts.append(ctor(h.text, h.level, len(span)))
+    acc.facts.extend(section_facts)
+
+    heading_facts: list[F.Fact] = []
+    table_rows_removed: dict[str, list[str]] = {}
+    table_rows_added: dict[str, list[str]] = {}
+    table_columns: dict[str, tuple[str, ...]] = {}
+    code_changed: dict[str, list[int]] = {}
+    links_rem: Counter[tuple[str, str]] = Counter()
+    links_add: Counter[tuple[str, str]] = Counter()
+    imgs_rem: Counter[tuple[str, str]] = Counter()
+    imgs_add: Counter[tuple[str, str]] = Counter()
+    inc_rem: Counter[str] = Counter()
+    inc_add: Counter[str] = Counter()
+    alert_facts: list[F.Fact] = []
+    sentences_add: list[list[HunkLine]] = []
+    sentences_rem: list[list[HunkLine]] = []
+    table_whole: list[F.Fact] = []
+    code_whole: list[F.Fact] = []
+
+    for t in new_doc.tables:
+        if t.start in added_new and t.start not in covered_new and all(
+            k in added_new for k in range(t.start, t.end + 1)
+        ):
+            covered_new.update(range(t.start, t.end + 1))
+            table_whole.append(F.TableAdded(t.name, max(0, t.end - t.start - 1), t.header))
+    for t in old_doc.tables:
+        if t.start in removed_old and t.start not in covered_old and all(
+            k in removed_old for k in range(t.start, t.end + 1)
+        ):
+            covered_old.update(range(t.start, t.end + 1))
+            table_whole.append(F.TableRemoved(t.name, max(0, t.end - t.start - 1)))
+    for f in new_doc.fences:
+        if f.start in added_new and f.start not in covered_new and all(k in added_new for k in range(f.start, f.end + 1)):
+            covered_new.update(range(f.start, f.end + 1))
+            code_whole.append(F.CodeBlockAdded(f.lang, max(0, f.end - f.start - 1)))
+    for f in old_doc.fences:
+        if f.start in removed_old and f.start not in covered_old and all(
+            k in removed_old for k in range(f.start, f.end + 1)
+        ):
+            covered_old.update(range(f.start, f.end + 1))
+            code_whole.append(F.CodeBlockRemoved(f.lang, max(0, f.end - f.start - 1)))
+
+    for b in blocks:
+        rem = [ln for ln in b.removed if ln.old_no not in covered_old
+               and old_doc.kinds.get(ln.old_no or 0) != K.FRONT_MATTER]
+        add = [ln for ln in b.added if ln.new_no not in covered_new
+               and new_doc.kinds.get(ln.new_no or 0) != K.FRONT_MATTER]
+        if not rem and not add:
+            continue
+        fk = formatting_kinds([ln.text for ln in rem], [ln.text for ln in add])
+        if fk is not None:
+            acc.formatting.extend(fk)
+            acc.formatting_blocks += 1
+            continue
+        acc.content_blocks += 1
+        rkind = [old_doc.kinds.get(ln.old_no or 0, K.UNKNOWN) for ln in rem]
+        akind = [new_doc.kinds.get(ln.new_no or 0, K.UNKNOWN) for ln in add]
+
+        # code
+        for ln, k in zip(rem, rkind, strict=True):
+            if k in (K.CODE, K.FENCE):
+                lang = old_doc.fences[old_doc.block[ln.old_no or 0]].lang if (ln.old_no or 0) in old_doc.block else ""
+                code_changed.setdefault(lang, [0, 0])[1] += 1
+        for ln, k in zip(add, akind, strict=True):
+            if k in (K.CODE, K.FENCE):
+                lang = new_doc.fences[new_doc.block[ln.new_no or 0]].lang if (ln.new_no or 0) in new_doc.block else ""
+                code_changed.setdefault(lang, [0, 0])[0] += 1
+
+        # links, images, includes, alerts (outside code)
+        for ln, k in zip(rem, rkind, strict=True):
+            if k in (K.CODE, K.FENCE):
+                continue
+            lk, im, inc = _links(ln.text)
+            links_rem.update(lk)
+            imgs_rem.update(im)
+            inc_rem.update(inc)
+        for ln, k in zip(add, akind, strict=True):
+            if k in (K.CODE, K.FENCE):
+                continue
+            lk, im, inc = _links(ln.text)
+            links_add.update(lk)
+            imgs_add.update(im)
+            inc_add.update(inc)
+
+        # word-level pairing of text lines (prose, tables, headings)
+        r_idx = [i for i, k in enumerate(rkind) if k in _WORD_KINDS or k == K.UNKNOWN]
+        a_idx = [i for i, k in enumerate(akind) if k in _WORD_KINDS or k == K.UNKNOWN]
+        pairs = pair_lines([rem[i].text for i in r_idx], [add[i].text for i in a_idx])
+        paired_r = {r_idx[i] for i, _ in pairs}
+        paired_a = {a_idx[j] for _, j in pairs}
+        unchanged_rows_r: set[int] = set()
+        unchanged_rows_a: set[int] = set()
+        for pi, pj in pairs:
+            ri, ai = r_idx[pi], a_idx[pj]
+            o, n = rem[ri].text, add[ai].text
+            pair_fmt = formatting_kinds([o], [n])
+            if pair_fmt is not None:
+                acc.formatting.extend(pair_fmt)
+                unchanged_rows_r.add(ri)
+                unchanged_rows_a.add(ai)
+                continue
+            wd = word_diff(o, n)
+            if rkind[ri] == K.HEADING and akind[ai] == K.HEADING:
+                oh = old_doc.heading_before(rem[ri].old_no or 0)
+                nh = new_doc.heading_before(add[ai].new_no or 0)
+                if oh and nh and oh.text != nh.text:
+                    heading_facts.append(F.HeadingRenamed(nh.level, oh.text, nh.text))
+            if wd.rewrite or wd.inserted or wd.deleted:
+                acc.text_added += 1
+                acc.text_removed += 1
+            for r_old, r_new in wd.replacements:
+                if not wd.rewrite and is_term(r_old, r_new):
+                    acc.replacements.append((r_old, r_new))
+
+        # headings added/removed that were not paired
+        for i, (ln, k) in enumerate(zip(rem, rkind, strict=True)):
+            if k == K.HEADING and i not in paired_r:
+                h = old_doc.heading_before(ln.old_no or 0)
+                if h:
+                    heading_facts.append(F.HeadingRemoved(h.level, h.text))
+        for i, (ln, k) in enumerate(zip(add, akind, strict=True)):
+            if k == K.HEADING and i not in paired_a:
+                h = new_doc.heading_before(ln.new_no or 0)
+                if h:
+                    heading_facts.append(F.HeadingAdded(h.level, h.text))
+
+        # table rows
+        for i, (ln, k) in enumerate(zip(rem, rkind, strict=True)):
+            if k == K.TABLE and i not in unchanged_rows_r:
+                t = old_doc.tables[old_doc.block[ln.old_no or 0]] if (ln.old_no or 0) in old_doc.block else None
+                if t is not None and ln.old_no == t.start + 1:
+                    continue  # separator row
+                name = t.name if t else "table"
+                table_columns.setdefault(name, t.header if t else ())
+                table_rows_removed.setdefault(name, []).append(_row_key(ln.text))
+        for i, (ln, k) in enumerate(zip(add, akind, strict=True)):
+            if k == K.TABLE and i not in unchanged_rows_a:
+                t = new_doc.tables[new_doc.block[ln.new_no or 0]] if (ln.new_no or 0) in new_doc.block else None
+                if t is not None and ln.new_no == t.start + 1:
+                    continue
+                name = t.name if t else "table"
+                table_columns[name] = t.header if t else table_columns.get(name, ())
+                table_rows_added.setdefault(name, []).append(_row_key(ln.text))
+
+        # alerts
+        for ln, k in zip(rem, rkind, strict=True):
+            if k == K.ALERT:
+                alert_facts.append(F.AlertRemoved(_alert_kind(ln.text), _alert_text(old_doc, ln.old_no or 0)))
+        for ln, k in zip(add, akind, strict=True):
+            if k == K.ALERT:
+                alert_facts.append(F.AlertAdded(_alert_kind(ln.text), _alert_text(new_doc, ln.new_no or 0)))
+
+        # whole new/removed sentences: unpaired prose lines
+        sentences_add.extend(_runs([add[i] for i, k in enumerate(akind)
+                                    if k == K.PROSE and i not in paired_a], "new"))
+        sentences_rem.extend(_runs([rem[i] for i, k in enumerate(rkind)
+                                    if k == K.PROSE and i not in paired_r], "old"))
+
+    acc.facts.extend(heading_facts)
+    acc.facts.extend(table_whole)
+    for name in list(dict.fromkeys([*table_rows_removed, *table_rows_added])):
+        r = Counter(table_rows_removed.get(name, []))
+        a = Counter(table_rows_added.get(name, []))
+        changed = r & a
+        radd = a - changed
+        rrem = r - changed
+        if not (changed or radd or rrem):
+            continue
+        acc.facts.append(F.TableRowsChanged(
+            table=quote(name, 80), added=sum(radd.values()), removed=sum(rrem.values()),
+            changed=sum(changed.values()),
+            added_keys=tuple(quote(k, 60) for k in list(radd.elements())[:8]),
+            removed_keys=tuple(quote(k, 60) for k in list(rrem.elements())[:8]),
+            changed_keys=tuple(quote(k, 60) for k in list(changed.elements())[:8]),
+            columns=tuple(quote(c, 40) for c in table_columns.get(name, ()))[:12],
+        ))
+    acc.facts.extend(code_whole)
+    for lang, (n_add, n_rem) in code_changed.items():
+        acc.facts.append(F.CodeBlockChanged(lang, n_add, n_rem))
+    acc.facts.extend(alert_facts)
+    for target in sorted((inc_add - inc_rem).elements()):
+        acc.facts.append(F.IncludeAdded(target))
+    for target in sorted((inc_rem - inc_add).elements()):
+        acc.facts.append(F.IncludeRemoved(target))
+    ret, rel, ladd, lrem, renum = _pair_refs(links_rem, links_add)
+    if renum:
+        acc.formatting.append("footnotes")
+    acc.facts.extend(F.LinkRetargeted(quote(t, 100), o, n) for t, o, n in ret)
+    acc.facts.extend(F.LinkRelabeled(u, quote(o, 100), quote(n, 100)) for u, o, n in rel)
+    acc.facts.extend(F.LinkAdded(quote(t, 100), u) for t, u in ladd)
+    acc.facts.extend(F.LinkRemoved(quote(t, 100), u) for t, u in lrem)
+    iret, irel, iadd, irem, _ = _pair_refs(imgs_rem, imgs_add)
+    acc.facts.extend(F.ImageRetargeted(quote(t, 100), o, n) for t, o, n in iret)
+    acc.facts.extend(F.ImageAdded(quote(t, 100), u) for t, u in iadd)
+    acc.facts.extend(F.ImageRemoved(quote(t, 100), u) for t, u in irem)
+    # an image whose alt text changed but not its source
+    acc.facts.extend(F.ImageRetargeted(quote(n, 100), u, u) for u, _o, n in irel if False)
+    for run in sentences_add[:MAX_SENTENCES]:
+        acc.facts.append(F.SentenceAdded(quote(" ".join(ln.text.strip() for ln in run))))
+    for run in sentences_rem[:MAX_SENTENCES]:
+        acc.facts.append(F.SentenceRemoved(quote(" ".join(ln.text.strip() for ln in run))))
+    counts = Counter(acc.replacements)
+    for (o, n), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        acc.facts.append(F.TermReplaced(quote(o, 80), quote(n, 80), c))
+
+
+def _runs(lines: Iterable[HunkLine], side: str) -> list[list[HunkLine]]:
+    """Group lines with consecutive line numbers into paragraphs."""
+    out: list[list[HunkLine]] = []
+    prev = -2
+    for ln in lines:
+        no = (ln.new_no if side == "new" else ln.old_no) or 0
+        if not ln.text.strip():
+            prev = -2
+            continue
+        if out and no == prev + 1:
+            out[-1].append(ln)
+        else:
+            out.append([ln])
+        prev = no
+    return out
+
+
+def _row_key(line: str) -> str:
+    cells = split_row(line)
+    for c in cells:
+        p = _plain(c)
+        if p:
+            return p
+    return _plain(line) or line.strip()
+
+
+def _alert_kind(line: str) -> str:
+    m = _ALERT.search(line)
+    return m.group(1).upper() if m else "NOTE"
+
+
+def _alert_text(doc: Doc, line: int) -> str:
+    parts: list[str] = []
+    k = line + 1
+    while doc.kinds.get(k) == K.QUOTE and len(parts) < 6:
+        parts.append(doc.lines[k].lstrip().lstrip(">").strip())
+        k += 1
+    return quote(" ".join(p for p in parts if p), 140)
+
+
+# --- YAML ---------------------------------------------------------------------------------------
+
+
+def _yaml_entries(hunk: Hunk, lines: Sequence[HunkLine], side: str) -> list[tuple[str, str | None]]:
+    """(name, href) of the ``name:`` lines among ``lines``, looking for the entry's ``href`` in the
+    same side of the hunk."""
+    seq = [ln for ln in hunk.lines if ln.tag == " " or ln.tag == ("-" if side == "old" else "+")]
+    pos = {id(ln): i for i, ln in enumerate(seq)}
+    out: list[tuple[str, str | None]] = []
+    for ln in lines:
+        m = _YAML_KV.match(ln.text)
+        if not m or m.group(3) != "name":
+            continue
+        indent = len(m.group(1)) + len(m.group(2) or "")
+        href = None
+        i = pos.get(id(ln), -1)
+        for k in list(range(i + 1, min(len(seq), i + 4))) + list(range(i - 1, max(-1, i - 3), -1)):
+            mm = _YAML_KV.match(seq[k].text)
+            if not mm:
+                continue
+            k_indent = len(mm.group(1)) + len(mm.group(2) or "")
+            if mm.group(3) == "name" or k_indent < indent - 2:
+                if k > i:
+                    continue
+                break
+            if mm.group(3) == "href" and k_indent == indent:
+                href = mm.group(4).strip("'\"") or None
+                break
+        out.append((m.group(4).strip("'\""), href))
+    return out
+
+
+def _yaml_facts(acc: _Acc, hunks: list[Hunk], blocks: Sequence[Block]) -> None:
+    toc_rem: list[tuple[str, str | None]] = []
+    toc_add: list[tuple[str, str | None]] = []
+    href_rem: list[tuple[str, str]] = []
+    href_add: list[tuple[str, str]] = []
+    for b in blocks:
+        h = hunks[b.hunk]
+        toc_rem.extend(_yaml_entries(h, b.removed, "old"))
+        toc_add.extend(_yaml_entries(h, b.added, "new"))
+        rem_kv: dict[str, list[str]] = {}
+        add_kv: dict[str, list[str]] = {}
+        plain_rem: list[str] = []
+        plain_add: list[str] = []
+        for ln in b.removed:
+            m = _YAML_KV.match(ln.text)
+            if m and m.group(4) and m.group(4) not in ("|", ">", "|-", ">-"):
+                rem_kv.setdefault(m.group(3), []).append(_YAML_COMMENT.sub("", m.group(4)).strip("'\""))
+            else:
+                plain_rem.append(ln.text)
+        for ln in b.added:
+            m = _YAML_KV.match(ln.text)
+            if m and m.group(4) and m.group(4) not in ("|", ">", "|-", ">-"):
+                add_kv.setdefault(m.group(3), []).append(_YAML_COMMENT.sub("", m.group(4)).strip("'\""))
+            else:
+                plain_add.append(ln.text)
+        if formatting_kinds([ln.text for ln in b.removed], [ln.text for ln in b.added]) is not None:
+            acc.formatting.extend(formatting_kinds([ln.text for ln in b.removed], [ln.text for ln in b.added]) or ())
+            acc.formatting_blocks += 1
+            continue
+        acc.content_blocks += 1
+        for key in dict.fromkeys([*rem_kv, *add_kv]):
+            if key == "name":
+                continue
+            olds, news = rem_kv.get(key, []), add_kv.get(key, [])
+            if key == "href":
+                href_rem.extend((key, v) for v in olds)
+                href_add.extend((key, v) for v in news)
+                continue
+            for i in range(max(len(olds), len(news))):
+                o = olds[i] if i < len(olds) else None
+                n = news[i] if i < len(news) else None
+                if o is not None and n is not None:
+                    wd = word_diff(o, n)
+                    if not wd.rewrite:
+                        acc.replacements.extend(r for r in wd.replacements if is_term(*r))
+                    if len(o) > 80 and len(n) > 80 and not wd.rewrite and wd.replacements:
+                        continue  # the term replacements say it better than two cut-off values
+                acc.facts.append(F.YamlValueChanged(key, quote(o, 120) if o is not None else None,
+                                                    quote(n, 120) if n is not None else None))
+        for pi, pj in pair_lines(plain_rem, plain_add):
+            wd = word_diff(plain_rem[pi], plain_add[pj])
+            if wd.rewrite or wd.inserted or wd.deleted:
+                acc.text_added += 1
+                acc.text_removed += 1
+            if not wd.rewrite:
+                acc.replacements.extend(r for r in wd.replacements if is_term(*r))
+    # TOC entries
+    rem = list(toc_rem)
+    add = list(toc_add)
+    used: set[int] = set()
+    for name, href in rem:
+        j = next((k for k, (n2, h2) in enumerate(add) if k not in used and href and h2 == href), -1)
+        if j >= 0:
+            used.add(j)
+            if add[j][0] != name:
+                acc.facts.append(F.TocEntryRenamed(name, add[j][0], href))
+            continue
+        j = next((k for k, (n2, _) in enumerate(add) if k not in used and n2 == name), -1)
+        if j >= 0:
+            used.add(j)
+            if add[j][1] != href:
+                acc.facts.append(F.TocEntryRetargeted(name, href, add[j][1]))
+            continue
+        acc.facts.append(F.TocEntryRemoved(name, href))
+    for k, (name, href) in enumerate(add):
+        if k not in used:
+            acc.facts.append(F.TocEntryAdded(name, href))
+    if not toc_rem and not toc_add:
+        for (_, o), (_, n) in zip(href_rem, href_add, strict=False):
+            acc.facts.append(F.TocEntryRetargeted("", o, n))
+    counts = Counter(acc.replacements)
+    for (o, n), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        acc.facts.append(F.TermReplaced(quote(o, 80), quote(n, 80), c))

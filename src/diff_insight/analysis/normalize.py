@@ -1,0 +1,73 @@
+"""Recognising formatting-only edits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+_LIST = re.compile(r"^\s*(?:[-*+•·▪◦]|\d+[.)])\s+", re.MULTILINE)
+_SUP = re.compile(r"<sup>[^<]*</sup>", re.IGNORECASE)
+_REFNUM = re.compile(r"\[\d+\]")
+_EMPH = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+_PIPES = re.compile(r"\s*\|\s*")
+_SEPCELL = re.compile(r":?-{2,}:?")
+
+
+def _ws(s: str) -> str:
+    return "".join(s.split())
+
+
+def _lists(s: str) -> str:
+    return _LIST.sub("", s)
+
+
+def _footnotes(s: str) -> str:
+    return _REFNUM.sub("[#]", _SUP.sub("<sup>#</sup>", s))
+
+
+def _emphasis(s: str) -> str:
+    return _EMPH.sub(r"\2", s)
+
+
+def _table(s: str) -> str:
+    return _SEPCELL.sub("-", _PIPES.sub("|", s))
+
+
+STEPS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("list-markers", _lists),
+    ("footnotes", _footnotes),
+    ("emphasis", _emphasis),
+    ("table-alignment", _table),
+)
+
+
+def formatting_kinds(removed: Sequence[str], added: Sequence[str]) -> tuple[str, ...] | None:
+    """The formatting kinds that make ``removed`` and ``added`` equal, or None when the text differs.
+
+    Line breaks and blank lines count as ``whitespace`` (``line-breaks`` when the text was re-wrapped).
+    """
+    r_lines = [ln for ln in removed if ln.strip()]
+    a_lines = [ln for ln in added if ln.strip()]
+    r = "\n".join(r_lines)
+    a = "\n".join(a_lines)
+    if not r_lines and not a_lines:
+        return ("whitespace",) if (removed or added) else None
+    if not r_lines or not a_lines:
+        return None
+    what: list[str] = []
+    rr, aa = _ws(r), _ws(a)
+    if rr == aa:
+        kind = "line-breaks" if len(r_lines) != len(a_lines) else "whitespace"
+        return (kind,)
+    if len(r_lines) != len(a_lines):
+        what.append("line-breaks")
+    elif r != a:
+        what.append("whitespace")
+    for name, fn in STEPS:
+        r2, a2 = fn(r), fn(a)
+        if (r2, a2) != (r, a):
+            what.append(name)
+            r, a = r2, a2
+            if _ws(r) == _ws(a):
+                return tuple(dict.fromkeys(what))
+    return None

@@ -1,0 +1,107 @@
+"""Word-level comparison of changed lines: replacements, insertions, deletions, and pairing of
+removed with added lines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
+MAX_TERM_TOKENS = 6
+"""A replacement longer than this on either side is a rewrite, not a term replacement."""
+
+
+@dataclass(frozen=True, slots=True)
+class WordDiff:
+    replacements: tuple[tuple[str, str], ...]
+    inserted: tuple[str, ...]
+    deleted: tuple[str, ...]
+    rewrite: bool
+    """True when the lines differ by more than short term replacements."""
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def similarity(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    ta = [t for t, _, _ in tokens(a)]
+    tb = [t for t, _, _ in tokens(b)]
+    if not ta or not tb:
+        return 0.0
+    return SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+
+
+def _span(text: str, toks: list[tuple[str, int, int]], i: int, j: int) -> str:
+    return text[toks[i][1] : toks[j - 1][2]]
+
+
+def word_diff(old: str, new: str) -> WordDiff:
+    """Compare two versions of a line word by word."""
+    ta, tb = tokens(old), tokens(new)
+    sm = SequenceMatcher(None, [t for t, _, _ in ta], [t for t, _, _ in tb], autojunk=False)
+    reps: list[tuple[str, str]] = []
+    ins: list[str] = []
+    dels: list[str] = []
+    changed_tokens = 0
+    rewrite = False
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            continue
+        changed_tokens += max(i2 - i1, j2 - j1)
+        if op == "replace":
+            if i2 - i1 > MAX_TERM_TOKENS or j2 - j1 > MAX_TERM_TOKENS:
+                rewrite = True
+            reps.append((_span(old, ta, i1, i2), _span(new, tb, j1, j2)))
+        elif op == "insert":
+            ins.append(_span(new, tb, j1, j2))
+        else:
+            dels.append(_span(old, ta, i1, i2))
+    total = max(len(ta), len(tb), 1)
+    if changed_tokens / total > 0.5:
+        rewrite = True
+    return WordDiff(tuple(reps), tuple(ins), tuple(dels), rewrite)
+
+
+def pair_lines(removed: list[str], added: list[str], threshold: float = 0.5) -> list[tuple[int, int]]:
+    """Pair removed with added lines of one change block: in order when the counts match and each
+    pair is similar enough, else greedily by best similarity (keeping order)."""
+    if not removed or not added:
+        return []
+    if len(removed) == len(added):
+        pairs = [(i, i) for i in range(len(removed)) if similarity(removed[i], added[i]) >= threshold]
+        if len(pairs) == len(removed):
+            return pairs
+    if len(removed) * len(added) > 400:
+        # large blocks: only pair in order
+        return [
+            (i, i) for i in range(min(len(removed), len(added))) if similarity(removed[i], added[i]) >= threshold
+        ]
+    out: list[tuple[int, int]] = []
+    j0 = 0
+    for i, r in enumerate(removed):
+        best, best_j = threshold, -1
+        for j in range(j0, len(added)):
+            s = similarity(r, added[j])
+            if s > best:
+                best, best_j = s, j
+        if best_j >= 0:
+            out.append((i, best_j))
+            j0 = best_j + 1
+    return out
+
+
+_SMALL_EDIT_RATIO = 0.75
+
+
+def is_typo_fix(old: str, new: str) -> bool:
+    """A replacement that corrects spelling or punctuation: one or two words, mostly the same
+    letters (``recieve`` → ``receive``, ``it's`` → ``its``)."""
+    if len(old.split()) > 2 or len(new.split()) > 2:
+        return False
+    if old.lower() == new.lower():
+        return old != new and len(old) > 1
+    return SequenceMatcher(None, old.lower(), new.lower()).ratio() >= _SMALL_EDIT_RATIO
