@@ -601,15 +601,43 @@ def _yaml_entries(hunk: Hunk, lines: Sequence[HunkLine], side: str) -> list[tupl
     return out
 
 
+def _is_key(text: str, key: str) -> bool:
+    m = _YAML_KV.match(text)
+    return bool(m and m.group(3) == key)
+
+
+def _value(text: str) -> str | None:
+    m = _YAML_KV.match(text)
+    return (_YAML_COMMENT.sub("", m.group(4)).strip("'\"") or None) if m else None
+
+
+def _context_name(hunk: Hunk, line: HunkLine, tag: str) -> str | None:
+    """The ``name:`` of the TOC entry that ``line`` belongs to, when that name line is unchanged
+    context just above it (on the same side)."""
+    seq = [ln for ln in hunk.lines if ln.tag in (" ", tag)]
+    idx = next((i for i, ln in enumerate(seq) if ln is line), -1)
+    for k in range(idx - 1, max(-1, idx - 4), -1):
+        if _is_key(seq[k].text, "name"):
+            return _value(seq[k].text) if seq[k].tag == " " else None
+    return None
+
+
 def _yaml_facts(acc: _Acc, hunks: list[Hunk], blocks: Sequence[Block]) -> None:
     toc_rem: list[tuple[str, str | None]] = []
     toc_add: list[tuple[str, str | None]] = []
     href_rem: list[tuple[str, str]] = []
     href_add: list[tuple[str, str]] = []
+    retargets: list[tuple[str, str | None, str | None]] = []
     for b in blocks:
         h = hunks[b.hunk]
         toc_rem.extend(_yaml_entries(h, b.removed, "old"))
         toc_add.extend(_yaml_entries(h, b.added, "new"))
+        # hrefs changed under an unchanged name: the entry's name is a context line above
+        r_h = {n: ln for ln in b.removed if _is_key(ln.text, "href") and (n := _context_name(h, ln, "-"))}
+        a_h = {n: ln for ln in b.added if _is_key(ln.text, "href") and (n := _context_name(h, ln, "+"))}
+        for name, r in r_h.items():
+            if name in a_h:
+                retargets.append((name, _value(r.text), _value(a_h[name].text)))
         rem_kv: dict[str, list[str]] = {}
         add_kv: dict[str, list[str]] = {}
         plain_rem: list[str] = []
@@ -678,9 +706,8 @@ def _yaml_facts(acc: _Acc, hunks: list[Hunk], blocks: Sequence[Block]) -> None:
     for k, (name, href) in enumerate(add):
         if k not in used:
             acc.facts.append(F.TocEntryAdded(name, href))
-    if not toc_rem and not toc_add:
-        for (_, o), (_, n) in zip(href_rem, href_add, strict=False):
-            acc.facts.append(F.TocEntryRetargeted("", o, n))
+    for name, o, n in retargets:
+        acc.facts.append(F.TocEntryRetargeted(name, o, n))
     counts = Counter(acc.replacements)
     for (o, n), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         acc.facts.append(F.TermReplaced(quote(o, 80), quote(n, 80), c))

@@ -1,0 +1,202 @@
+"""The command line. It parses arguments, loads the validated config, calls the library and turns
+our exceptions into one-line errors. No logic of its own beyond that."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from diff_insight import __version__
+from diff_insight.errors import DiffInsightError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"diff-insight: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _run_guarded(ctx: click.Context, fn: Callable[[], None]) -> None:
+    """Run ``fn``; turn our exceptions into one line (traceback only with --debug)."""
+    debug = bool(ctx.find_root().params.get("debug"))
+    try:
+        fn()
+    except DiffInsightError as exc:
+        if debug:
+            raise
+        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was half-written", 130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        _fail(f"internal error: {type(exc).__name__}: {first} (run with --debug for details)", 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="diff-insight")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+def cli(debug: bool) -> None:
+    """Readable, localized reports of the changes between two commits of a documentation repository."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+@cli.command()
+@click.argument("source", required=False)
+@click.argument("base", required=False)
+@click.argument("head", required=False)
+@click.option("--compare-json", "compare_json", metavar="FILE",
+              help="Read GitHub compare JSON (GET /repos/{owner}/{repo}/compare/{base}...{head}) instead of git.")
+@click.option("--patch", "patch", metavar="FILE", help="Read a git diff / format-patch file instead of git ('-' = stdin).")
+@click.option("--locale", "locales", multiple=True, metavar="LOCALE",
+              help="Report locale; repeat for several (ja_JP, zh_CN, en_US). Default: the config's, else en_US.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Config file (default: ./diff-insight.toml when present).")
+@click.option("--out", "out", metavar="TEMPLATE",
+              help="Output path template: strftime codes plus {category} and {locale}. "
+                   "Default: reports/{locale}/%Y%m/report-%Y%m%d-{category}.md")
+@click.option("--date", "day", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="The report's date (default: the head commit's date in the configured time zone, else today).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of the written reports.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (and --json output).")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    source: str | None,
+    base: str | None,
+    head: str | None,
+    compare_json: str | None,
+    patch: str | None,
+    locales: tuple[str, ...],
+    config_path: Path | None,
+    out: str | None,
+    day: date | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Write Diff Insight Reports for the changes from BASE to HEAD of the git repository SOURCE
+    (or for --compare-json FILE, or --patch FILE): one per category and locale."""
+    modes = sum(x is not None for x in (source, compare_json, patch))
+    if modes != 1:
+        raise click.UsageError("give either SOURCE BASE HEAD, or --compare-json FILE, or --patch FILE")
+    if source is not None and (base is None or head is None):
+        raise click.UsageError("SOURCE needs BASE and HEAD (two commits of the repository)")
+    if source is None and (base is not None or head is not None):
+        raise click.UsageError("BASE and HEAD go with SOURCE, not with --compare-json or --patch")
+
+    def go() -> None:
+        from diff_insight.config import load_config
+        from diff_insight.pipeline import ReportRequest, generate_reports
+
+        config = load_config(config_path, required=config_path is not None)
+        overrides: dict[str, Any] = {}
+        if locales:
+            overrides["locales"] = list(locales)
+        if out:
+            overrides["out"] = out
+        if overrides:
+            config = config.with_overrides(**overrides)
+        if compare_json is not None:
+            request = ReportRequest("compare-json", compare_json, day=day)
+        elif patch is not None:
+            request = ReportRequest("patch", patch, day=day)
+        else:
+            assert source is not None
+            request = ReportRequest("git", source, base, head, day=day)
+        progress = None if quiet else _rich_progress()
+        result = generate_reports(
+            request, config, progress=progress, warn=None if quiet else lambda m: click.echo(f"warning: {m}", err=True)
+        )
+        if as_json:
+            click.echo(json.dumps(
+                [{"path": str(r.path), "category": r.category, "locale": r.locale, "files": r.files}
+                 for r in result.reports],
+                ensure_ascii=False, indent=2,
+            ))
+        elif not quiet:
+            for r in result.reports:
+                click.echo(f"{r.path}  ({r.category}, {r.locale}, {r.files} files)")
+            n_files = len(result.changeset.files)
+            click.echo(f"{len(result.reports)} report(s) for {n_files} changed file(s)", err=True)
+
+    _run_guarded(ctx, go)
+
+
+@cli.command("example-repo")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--force", is_flag=True, help="Replace DIRECTORY if it exists.")
+@click.option("--config-out", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Also write the example's diff-insight.toml to FILE.")
+@click.pass_context
+def example_repo(ctx: click.Context, directory: Path, force: bool, config_out: Path | None) -> None:
+    """Build the built-in example documentation repository in DIRECTORY (tags: base, head)."""
+
+    def go() -> None:
+        from diff_insight.example import CONFIG, build_example
+
+        base, head = build_example(directory, force=force)
+        if config_out is not None:
+            config_out.parent.mkdir(parents=True, exist_ok=True)
+            config_out.write_text(CONFIG, encoding="utf-8")
+        click.echo(f"example repository: {directory}  base={base[:7]} head={head[:7]}", err=True)
+
+    _run_guarded(ctx, go)
+
+
+def _rich_progress() -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from diff_insight.pipeline import Progress as ProgressProto
+
+    console = Console(stderr=True)
+
+    class RichProgress(ProgressProto):
+        def __init__(self) -> None:
+            self._p: Progress | None = None
+            self._task: Any = None
+
+        def start(self, phase: str, total: int) -> None:
+            if not console.is_terminal or total < 50:
+                return
+            self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                               TimeElapsedColumn(), console=console, transient=True)
+            self._p.start()
+            self._task = self._p.add_task(phase, total=total)
+
+        def advance(self, n: int = 1) -> None:
+            if self._p is not None:
+                self._p.advance(self._task, n)
+
+        def stop(self) -> None:
+            if self._p is not None:
+                self._p.stop()
+                self._p = None
+
+    return RichProgress()
+
+
+def main() -> None:
+    cli(prog_name="diff-insight")
+
+
+if __name__ == "__main__":
+    main()

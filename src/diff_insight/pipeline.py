@@ -1,0 +1,253 @@
+"""The wiring: source → change set → analysis → writer → report → Markdown → files.
+
+The CLI calls :func:`generate_reports`; later front ends (daily runs, backfill) call it too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from diff_insight import __version__
+from diff_insight.analysis.analyze import analyze_file, file_kind
+from diff_insight.analysis.classify import classify
+from diff_insight.analysis.clusters import cluster_files
+from diff_insight.analysis.facts import FileAnalysis, FileKind
+from diff_insight.categories import Categorizer
+from diff_insight.config import Config
+from diff_insight.errors import RenderError
+from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
+from diff_insight.paths import render_out_path
+from diff_insight.render.markdown import render_report
+from diff_insight.report import FileEntry, Report, ReportFile
+from diff_insight.writers.base import ReportContext, Writer
+from diff_insight.writers.facts_writer import FactsWriter
+from diff_insight.writers.i18n import resolve_locale
+
+log = logging.getLogger("diff_insight")
+
+InputKind = Literal["git", "compare-json", "patch"]
+MAX_FULL_TEXT = 4 * 1024 * 1024
+"""Files larger than this are analysed from their patch only."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """What to report on: one input and the options that are not in the config."""
+
+    kind: InputKind
+    source: str
+    """Repository path, compare-JSON file, or patch file (``-`` for stdin)."""
+    base: str | None = None
+    head: str | None = None
+    day: date | None = None
+    """The report date; default: the head commit's date in the configured time zone, else today."""
+    out_root: Path = field(default_factory=Path.cwd)
+    """The directory the output template is relative to (and must stay inside)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenReport:
+    path: Path
+    category: str
+    locale: str
+    files: int
+
+
+@dataclass(slots=True)
+class RunResult:
+    reports: list[WrittenReport]
+    changeset: ChangeSet
+    left_out: int
+    """Files that matched no category while the catch-all was off."""
+    warnings: list[str]
+
+
+class Progress:
+    """Progress callbacks; the CLI supplies a rich implementation."""
+
+    def start(self, phase: str, total: int) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def stop(self) -> None: ...
+
+
+def open_source(request: ReportRequest) -> tuple[ChangeSet, ContentReader]:
+    if request.kind == "git":
+        from diff_insight.sources.git import open_git
+
+        if request.base is None or request.head is None:
+            raise ValueError("git input needs BASE and HEAD")
+        return open_git(request.source, request.base, request.head)
+    if request.kind == "compare-json":
+        from diff_insight.sources.compare_json import open_compare_json
+
+        return open_compare_json(request.source)
+    from diff_insight.sources.patchfile import open_patch
+
+    return open_patch(request.source)
+
+
+def analyze_changeset(
+    changeset: ChangeSet, reader: ContentReader, progress: Progress | None = None
+) -> list[FileEntry]:
+    """Facts, type and cluster of every file, in diff order. Full texts are read one file at a
+    time and dropped after use."""
+    analyses: list[FileAnalysis] = []
+    if progress:
+        progress.start("analysing", len(changeset.files))
+    for change in changeset.files:
+        analyses.append(_analyze_one(change, reader))
+        if progress:
+            progress.advance()
+    if progress:
+        progress.stop()
+    clusters = cluster_files(analyses)
+    cluster_of = {p: c for c in clusters for p in c.paths}
+    return [
+        FileEntry(change=c, analysis=a, classification=classify(c, a), cluster=cluster_of.get(c.path))
+        for c, a in zip(changeset.files, analyses, strict=True)
+    ]
+
+
+def _analyze_one(change: FileChange, reader: ContentReader) -> FileAnalysis:
+    old = new = None
+    if (
+        file_kind(change) == FileKind.MARKDOWN
+        and change.status in (Status.MODIFIED, Status.RENAMED)
+        and change.patch
+    ):
+        old = reader.read(change, "old")
+        new = reader.read(change, "new") if old is not None else None
+        if old is None or new is None or old.size > MAX_FULL_TEXT or new.size > MAX_FULL_TEXT:
+            old = new = None
+    return analyze_file(change, old, new)
+
+
+def report_day(request: ReportRequest, changeset: ChangeSet, config: Config) -> date:
+    tz = ZoneInfo(config.timezone)
+    if request.day is not None:
+        return request.day
+    if changeset.head_time is not None:
+        return changeset.head_time.astimezone(tz).date()
+    return datetime.now(tz).date()
+
+
+def build_reports(
+    changeset: ChangeSet,
+    entries: Sequence[FileEntry],
+    config: Config,
+    day: date,
+    locales: Sequence[str],
+    writer: Writer,
+) -> tuple[list[Report], int]:
+    """One report per (category with changes × locale), and the number of files left out."""
+    categorizer = Categorizer(config)
+    groups, left_out = categorizer.split(e.change.path for e in entries)
+    repo_name = changeset.repository.slug or (
+        Path(changeset.repository.local_path).name if changeset.repository.local_path else None
+    )
+    reports: list[Report] = []
+    for category, idx in groups.items():
+        members = [entries[i] for i in idx]
+        ctx = ReportContext(category=category, repository=repo_name, total_files_in_range=len(entries))
+        for locale in locales:
+            texts = writer.describe_files(members, locale)
+            overview = writer.overview(members, texts, locale, ctx)
+            reports.append(
+                Report(
+                    category=category,
+                    locale=locale,
+                    date=day,
+                    changeset=changeset,
+                    files=tuple(ReportFile(e, t) for e, t in zip(members, texts, strict=True)),
+                    overview=overview,
+                    engine=writer.name,
+                    engine_version=f"{__version__}+{writer.name}.{writer.version}",
+                )
+            )
+    return reports, len(left_out)
+
+
+def write_all(items: Sequence[tuple[Path, str]]) -> None:
+    """Write every file to a temporary neighbour first, then move them all into place, so a
+    failure leaves earlier reports untouched and no half-written file behind."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in items:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".md", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as exc:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        target = staged[-1][1] if staged else (items[0][0] if items else Path("."))
+        raise RenderError(f"cannot write report {target}: {exc.strerror or exc}") from None
+
+
+def generate_reports(
+    request: ReportRequest,
+    config: Config,
+    *,
+    writer: Writer | None = None,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Read the changes, analyse them, write every report. Returns what was written."""
+    warnings: list[str] = []
+
+    def _warn(msg: str) -> None:
+        warnings.append(msg)
+        if warn:
+            warn(msg)
+
+    locales: list[str] = []
+    for loc in config.locales:
+        eff, msg = resolve_locale(loc)
+        if msg:
+            _warn(msg)
+        if eff not in locales:
+            locales.append(eff)
+    changeset, reader = open_source(request)
+    try:
+        entries = analyze_changeset(changeset, reader, progress)
+    finally:
+        reader.close()
+    if config.repository and changeset.repository.slug is None:
+        from dataclasses import replace
+
+        from diff_insight.model import Repository
+
+        changeset = replace(changeset, repository=Repository(config.repository, changeset.repository.url,
+                                                             changeset.repository.local_path))
+    day = report_day(request, changeset, config)
+    reports, left_out = build_reports(changeset, entries, config, day, locales, writer or FactsWriter())
+    if left_out:
+        _warn(f"{left_out} file(s) matched no category and were left out (catch-all is off)")
+    items: list[tuple[Path, str]] = []
+    written: list[WrittenReport] = []
+    for rep in reports:
+        path = render_out_path(config.out, category=rep.category, locale=rep.locale, day=rep.date,
+                               root=request.out_root)
+        items.append((path, render_report(rep)))
+        written.append(WrittenReport(path, rep.category, rep.locale, len(rep.files)))
+    if len({p for p, _ in items}) != len(items):
+        raise RenderError(f"the output template {config.out!r} maps different reports to the same file; "
+                          "include {category} and {locale}")
+    write_all(items)
+    return RunResult(written, changeset, left_out, warnings)

@@ -1,0 +1,255 @@
+"""Report → Markdown in the format of the predecessor's reports (see README, "Report format"),
+and the reverse: a small parser used by tests and the site builder."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from diff_insight.model import FileChange, Status
+from diff_insight.report import Report, ReportFile
+
+FIXED_HEADINGS = ("# Highlights", "## New features", "## Breaking changes", "## Other updates", "# Insights",
+                  "# Summary Table", "# Modified Contents")
+TABLE_HEADER = "|  Filename  | Type |    Title    | Status | A  | D  | M  |"
+TABLE_RULE = "|------------|------|-------------|--------|----|----|----|"
+_BACKTICKS = re.compile(r"`+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return _one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _link_text(text: str) -> str:
+    return _cell(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def _fence_for(body: str, minimum: int = 4) -> str:
+    longest = max((len(m.group(0)) for m in _BACKTICKS.finditer(body)), default=0)
+    return "`" * max(minimum, longest + 1)
+
+
+def _human_size(n: int | None) -> str:
+    return "?" if n is None else f"{n} bytes"
+
+
+def diff_body(change: FileChange) -> str:
+    """The text shown in the Diff block: the patch, with git's rename and binary lines."""
+    parts: list[str] = []
+    if change.status == Status.RENAMED and change.previous_path:
+        parts.append(f"rename from {change.previous_path}\nrename to {change.path}\n")
+    if change.binary:
+        parts.append(f"Binary files differ ({_human_size(change.old_size)} → {_human_size(change.new_size)})\n")
+    elif change.patch:
+        p = change.patch if change.patch.endswith("\n") else change.patch + "\n"
+        parts.append(p)
+    elif change.changes:
+        parts.append("(no patch was provided by the source for this file)\n")
+    # NUL is not allowed in Markdown (CommonMark turns it into U+FFFD): do it here, visibly.
+    return "".join(parts).replace("\x00", "\ufffd")
+
+
+def front_matter(report: Report) -> dict[str, Any]:
+    cs = report.changeset
+    fm: dict[str, Any] = {"date": report.date.isoformat()}
+    if cs.permalink:
+        fm["permalink"] = cs.permalink
+    fm["summary"] = _one_line(report.overview.summary)
+    fm["title"] = report.title
+    fm["repository"] = cs.repository.slug or cs.repository.url or cs.repository.local_path
+    fm["base"] = cs.base
+    fm["head"] = cs.head
+    fm["locale"] = report.locale
+    fm["category"] = report.category
+    fm["engine"] = report.engine
+    fm["engine_version"] = report.engine_version
+    counts: dict[str, int] = {}
+    for rf in report.files:
+        counts[str(rf.entry.classification.type)] = counts.get(str(rf.entry.classification.type), 0) + 1
+    fm["counts"] = {
+        "files": len(report.files),
+        "additions": sum(rf.entry.change.additions for rf in report.files),
+        "deletions": sum(rf.entry.change.deletions for rf in report.files),
+        "types": counts,
+    }
+    fm["files"] = [_file_meta(rf) for rf in report.files]
+    fm.update(report.extra)
+    return fm
+
+
+def _file_meta(rf: ReportFile) -> dict[str, Any]:
+    e = rf.entry
+    meta: dict[str, Any] = {
+        "path": e.change.path,
+        "type": str(e.classification.type),
+        "rule": e.classification.rule,
+        "basis": e.analysis.basis,
+        "engine": rf.text.engine,
+    }
+    if e.change.previous_path:
+        meta["previous_path"] = e.change.previous_path
+    if e.cluster is not None:
+        meta["cluster"] = e.cluster.id
+    if e.change.encoding_replaced:
+        meta["encoding_replaced"] = True
+    if rf.text.note:
+        meta["note"] = rf.text.note
+    return meta
+
+
+def _bullets(items: tuple[str, ...], none_text: str) -> str:
+    if not items:
+        return none_text
+    return "\n".join("- " + _one_line(i) for i in items)
+
+
+def render_report(report: Report) -> str:
+    """The report as Markdown."""
+    out: list[str] = []
+    fm = yaml.safe_dump(front_matter(report), allow_unicode=True, sort_keys=False, width=10**9)
+    out.append("---\n" + fm + "\n---\n\n")
+    if report.changeset.permalink:
+        out.append(f'[View Diff on GitHub]({report.changeset.permalink}){{target="_blank"}}\n\n')
+    hl = report.overview.highlights
+    out.append("# Highlights\n" + _one_line(hl.intro) + "\n\n")
+    out.append("## New features\n" + _bullets(hl.new_features, hl.none_text) + "\n\n")
+    out.append("## Breaking changes\n" + _bullets(hl.breaking_changes, hl.none_text) + "\n\n")
+    out.append("## Other updates\n" + _bullets(hl.other_updates, hl.none_text) + "\n\n")
+    out.append("# Insights\n" + "\n\n".join(_one_line(p) for p in report.overview.insights) + "\n\n")
+    out.append("# Summary Table\n" + TABLE_HEADER + "\n" + TABLE_RULE + "\n")
+    for rf in report.files:
+        c = rf.entry.change
+        name = c.path.rsplit("/", 1)[-1]
+        out.append(
+            f"| [{_link_text(name)}](#{rf.entry.anchor}) | {rf.entry.classification.type} | {_cell(rf.text.title)} "
+            f"| {c.status} | {c.additions} | {c.deletions} | {c.changes} | \n"
+        )
+    out.append("\n\n# Modified Contents\n")
+    for rf in report.files:
+        out.append(_render_file(rf))
+    return "".join(out)
+
+
+def _render_file(rf: ReportFile) -> str:
+    c = rf.entry.change
+    body = diff_body(c)
+    fence = _fence_for(body)
+    summary = json.dumps(
+        {"modification_type": str(rf.entry.classification.type), "modification_title": _one_line(rf.text.title)},
+        ensure_ascii=False,
+        indent=4,
+    )
+    explanation = rf.text.explanation.strip()
+    return (
+        f"## {_one_line(c.path)}{{#{rf.entry.anchor}}}\n\n"
+        f"<details>\n<summary>Diff</summary>\n{fence}diff\n{body}{fence}\n</details>\n\n"
+        f"### Summary\n\n```json\n{summary}\n```\n\n"
+        f"### Explanation\n{explanation}\n\n"
+    )
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    anchor: str
+    type: str
+    title: str
+    status: str
+    additions: int
+    deletions: int
+    changes: int
+    diff: str = ""
+    explanation: str = ""
+
+
+@dataclass
+class ParsedReport:
+    front_matter: dict[str, Any]
+    files: list[ParsedFile] = field(default_factory=list)
+    sections: dict[str, str] = field(default_factory=dict)
+
+
+_ROW = re.compile(
+    r"^\| \[(?P<name>(?:\\.|[^\]\\])*)\]\(#(?P<anchor>item-[0-9a-f]{6})\) \| (?P<type>[a-z ]+) \| "
+    r"(?P<title>(?:\\.|[^|\\])*) \| (?P<status>[a-z]+) \| (?P<a>\d+) \| (?P<d>\d+) \| (?P<m>\d+) \| $"
+)
+_FILE_HEAD = re.compile(r"^## (?P<path>.*)\{#(?P<anchor>item-[0-9a-f]{6})\}$")
+
+
+def _unescape(s: str) -> str:
+    return re.sub(r"\\(.)", r"\1", s)
+
+
+def parse_report(text: str) -> ParsedReport:
+    """Parse a rendered report back (front matter, summary table, diffs, explanations)."""
+    if not text.startswith("---\n"):
+        raise ValueError("no front matter")
+    end = text.index("\n---\n", 4)
+    fm = yaml.safe_load(text[4:end]) or {}
+    body = text[end + 5 :]
+    parsed = ParsedReport(front_matter=fm)
+    lines = body.split("\n")
+    i = 0
+    rows: list[ParsedFile] = []
+    while i < len(lines):
+        line = lines[i]
+        m = _ROW.match(line)
+        if m:
+            rows.append(ParsedFile(
+                path="", anchor=m["anchor"], type=m["type"], title=_unescape(m["title"]), status=m["status"],
+                additions=int(m["a"]), deletions=int(m["d"]), changes=int(m["m"]),
+            ))
+            i += 1
+            continue
+        if line == "# Modified Contents":
+            break
+        i += 1
+    by_anchor = {r.anchor: r for r in rows}
+    current: ParsedFile | None = None
+    while i < len(lines):
+        line = lines[i]
+        m = _FILE_HEAD.match(line)
+        if m:
+            current = by_anchor.get(m["anchor"])
+            if current is not None:
+                current.path = m["path"]
+            i += 1
+            continue
+        if current is not None and line.startswith("`" * 4) and line.endswith("diff") and set(line[:-4]) == {"`"}:
+            fence = line[:-4]
+            j = i + 1
+            while j < len(lines) and lines[j] != fence:
+                j += 1
+            current.diff = "\n".join(lines[i + 1 : j]) + "\n"
+            i = j + 1
+            continue
+        if current is not None and line == "### Explanation":
+            j = i + 1
+            buf: list[str] = []
+            while j < len(lines) and not _FILE_HEAD.match(lines[j]):
+                buf.append(lines[j])
+                j += 1
+            current.explanation = "\n".join(buf).strip()
+            i = j
+            continue
+        i += 1
+    parsed.files = rows
+    head = body.split("# Summary Table", 1)[0]
+    for name in ("Highlights", "Insights"):
+        m2 = re.search(rf"^# {name}\n(.*?)(?=^# |\Z)", head, re.S | re.M)
+        if m2:
+            parsed.sections[name] = m2.group(1).strip()
+    return parsed

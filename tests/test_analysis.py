@@ -1,0 +1,310 @@
+"""Facts computed from real git patches, from full texts and from the patch alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from diff_insight.analysis import facts as F
+from diff_insight.analysis.facts import FileKind
+from diff_insight.model import FileChange, Status
+
+from tests.analysis_helpers import analyze
+
+FM = "---\ntitle: Image models\nms.date: 01/15/2025\nms.topic: conceptual\n---\n\n"
+BODY = """\
+# Image models
+
+Intro paragraph about DALL-E models.
+
+## Availability
+
+| Model | Region |
+|---|---|
+| dall-e-3 | East US |
+| dall-e-2 | West US |
+
+## Use the API
+
+```python
+client = Client()
+client.generate("cat")
+```
+
+See the [reference](https://example.com/ref) and ![diagram](media/flow.png).
+
+## Next steps
+
+Read the [DALL-E how-to guide](how-to/dall-e.md).
+"""
+DOC = FM + BODY
+
+
+def kinds(a: F.FileAnalysis) -> list[str]:
+    return [f.kind for f in a.facts]
+
+
+def one(a: F.FileAnalysis, t: type[F.Fact]) -> F.Fact:
+    found = a.of(t)
+    assert len(found) == 1, (t.kind, a.facts)
+    return found[0]
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_date_bump(full: bool) -> None:
+    a = analyze(DOC, DOC.replace("01/15/2025", "04/23/2025"), full=full)
+    assert a.facts == (F.DateBumped("ms.date", "01/15/2025", "04/23/2025"),)
+    assert a.basis == ("full-text" if full else "patch")
+
+
+def test_front_matter_change_added_and_removed_keys() -> None:
+    new = DOC.replace("title: Image models", "title: Image generation models").replace(
+        "ms.topic: conceptual\n", "ms.custom: build-2025\n")
+    a = analyze(DOC, new)
+    got = {(f.key, f.old, f.new) for f in a.of(F.FrontMatterChanged)}  # type: ignore[attr-defined]
+    assert ("title", "Image models", "Image generation models") in got
+    assert ("ms.topic", "conceptual", None) in got
+    assert ("ms.custom", None, "build-2025") in got
+    assert a.title == "Image generation models"
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_heading_renamed(full: bool) -> None:
+    a = analyze(DOC, DOC.replace("## Use the API", "## Call the image API"), full=full)
+    assert one(a, F.HeadingRenamed) == F.HeadingRenamed(2, "Use the API", "Call the image API")
+
+
+def test_section_added_with_size_and_heading_added() -> None:
+    new = DOC.replace("## Next steps", "## Limits\n\nImages must be smaller than 4 MB.\n\nPNG only.\n\n## Next steps")
+    a = analyze(DOC, new)
+    sec = one(a, F.SectionAdded)
+    assert sec == F.SectionAdded("Limits", 2, 6)
+    assert not a.of(F.HeadingAdded)  # the section fact covers its heading
+
+
+def test_section_removed() -> None:
+    new = DOC.replace(BODY[BODY.index("## Use the API"):BODY.index("## Next steps")], "")
+    a = analyze(DOC, new)
+    rem = one(a, F.SectionRemoved)
+    assert rem.heading == "Use the API" and rem.lines >= 7  # type: ignore[attr-defined]
+    assert not a.of(F.CodeBlockRemoved)  # covered by the section
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_table_rows_added_removed_changed(full: bool) -> None:
+    new = DOC.replace("| dall-e-3 | East US |", "| dall-e-3 | East US, Sweden Central |").replace(
+        "| dall-e-2 | West US |\n", "| gpt-image-1 | West US 2 |\n")
+    a = analyze(DOC, new, full=full)
+    t = one(a, F.TableRowsChanged)
+    assert (t.added, t.removed, t.changed) == (1, 1, 1)  # type: ignore[attr-defined]
+    assert t.added_keys == ("gpt-image-1",) and t.removed_keys == ("dall-e-2",)  # type: ignore[attr-defined]
+    assert t.changed_keys == ("dall-e-3",)  # type: ignore[attr-defined]
+    if full:
+        assert t.table == "Availability" and t.columns == ("Model", "Region")  # type: ignore[attr-defined]
+
+
+def test_table_added() -> None:
+    new = DOC.replace("## Next steps", "| Size | Price |\n|---|---|\n| S | 1 |\n| L | 2 |\n\n## Next steps")
+    a = analyze(DOC, new)
+    assert one(a, F.TableAdded) == F.TableAdded("Use the API", 2, ("Size", "Price"))
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_links_retargeted_added_removed(full: bool) -> None:
+    new = DOC.replace("https://example.com/ref", "https://example.com/reference").replace(
+        "Read the [DALL-E how-to guide](how-to/dall-e.md).", "Read the [FAQ](faq.md).")
+    a = analyze(DOC, new, full=full)
+    assert one(a, F.LinkRetargeted) == F.LinkRetargeted("reference", "https://example.com/ref",
+                                                        "https://example.com/reference")
+    assert one(a, F.LinkAdded) == F.LinkAdded("FAQ", "faq.md")
+    assert one(a, F.LinkRemoved) == F.LinkRemoved("DALL-E how-to guide", "how-to/dall-e.md")
+
+
+def test_link_relabeled_and_images() -> None:
+    new = DOC.replace("[DALL-E how-to guide]", "[Image API how-to guide]").replace(
+        "media/flow.png", "media/flow-v2.png") + '\n:::image type="content" source="media/new.png" alt-text="New UI":::\n'
+    a = analyze(DOC, new)
+    assert one(a, F.LinkRelabeled) == F.LinkRelabeled("how-to/dall-e.md", "DALL-E how-to guide",
+                                                      "Image API how-to guide")
+    assert one(a, F.ImageRetargeted) == F.ImageRetargeted("diagram", "media/flow.png", "media/flow-v2.png")
+    assert one(a, F.ImageAdded) == F.ImageAdded("New UI", "media/new.png")
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_code_block_changed(full: bool) -> None:
+    a = analyze(DOC, DOC.replace('client.generate("cat")', 'client.generate(prompt="cat")\nclient.close()'),
+                full=full)
+    assert one(a, F.CodeBlockChanged) == F.CodeBlockChanged("python", 2, 1)
+
+
+def test_code_block_added_and_removed() -> None:
+    new = DOC.replace("## Next steps", "```bash\npip install client\n```\n\n## Next steps").replace(
+        '```python\nclient = Client()\nclient.generate("cat")\n```\n', "")
+    a = analyze(DOC, new)
+    assert one(a, F.CodeBlockAdded) == F.CodeBlockAdded("bash", 1)
+    assert one(a, F.CodeBlockRemoved) == F.CodeBlockRemoved("python", 2)
+
+
+def test_hunk_starting_after_a_code_block_is_prose_in_patch_mode() -> None:
+    # the hunk's first context line is a closing fence: the edited line must not count as code
+    long_code = "\n".join(f"line{i} = {i}" for i in range(30))
+    old = f"# T\n\n```python\n{long_code}\n```\n\nThe DALL-E APIs filter content.\n"
+    new = old.replace("The DALL-E APIs", "The Image APIs")
+    a = analyze(old, new, full=False)
+    assert not a.of(F.CodeBlockChanged)
+    assert one(a, F.TermReplaced) == F.TermReplaced("DALL-E", "Image", 1)
+
+
+def test_alert_and_include() -> None:
+    new = DOC.replace("## Next steps", "> [!IMPORTANT]\n> Quotas apply.\n\n[!INCLUDE [quota](includes/quota.md)]\n\n## Next steps")
+    a = analyze(DOC, new)
+    assert one(a, F.AlertAdded) == F.AlertAdded("IMPORTANT", "Quotas apply.")
+    assert one(a, F.IncludeAdded) == F.IncludeAdded("includes/quota.md")
+    b = analyze(new, DOC)
+    assert one(b, F.AlertRemoved) == F.AlertRemoved("IMPORTANT", "Quotas apply.")
+    assert one(b, F.IncludeRemoved) == F.IncludeRemoved("includes/quota.md")
+
+
+def test_sentence_added_and_removed_verbatim() -> None:
+    new = DOC.replace("Intro paragraph about DALL-E models.\n",
+                      "Intro paragraph about DALL-E models.\n\nGPT-image-1 is in limited preview.\n")
+    a = analyze(DOC, new)
+    assert one(a, F.SentenceAdded) == F.SentenceAdded("GPT-image-1 is in limited preview.")
+    b = analyze(new, DOC)
+    assert one(b, F.SentenceRemoved) == F.SentenceRemoved("GPT-image-1 is in limited preview.")
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_term_replacement_counted(full: bool) -> None:
+    new = DOC.replace("DALL-E models.", "image generation models.").replace(
+        "[DALL-E how-to guide]", "[image generation how-to guide]")
+    a = analyze(DOC, new, full=full)
+    t = one(a, F.TermReplaced)
+    assert t == F.TermReplaced("DALL-E", "image generation", 2)
+    assert a.replacements.count(("DALL-E", "image generation")) == 2
+
+
+def test_formatting_only_list_markers_and_whitespace() -> None:
+    old = FM + "# T\n\n•\tFirst item\n•\tSecond   item\n"
+    new = FM + "# T\n\n- First item\n- Second item\n"
+    a = analyze(old, new)
+    f = one(a, F.FormattingOnly)
+    assert "list-markers" in f.what  # type: ignore[attr-defined]
+    assert kinds(a) == ["formatting_only"]
+
+
+def test_rewrap_is_formatting_but_reword_is_not() -> None:
+    old = FM + "# T\n\nA long sentence that is wrapped\nover two lines.\n"
+    a = analyze(old, old.replace("wrapped\nover", "wrapped over"))
+    assert kinds(a) == ["formatting_only"]
+    b = analyze(old, old.replace("long sentence", "short phrase"))
+    assert "formatting_only" not in kinds(b)
+
+
+def test_footnote_renumbering_is_formatting() -> None:
+    old = FM + "# T\n\nSee [docs][1] and [blog][2].\n\n[1]: https://a.example\n[2]: https://b.example\n"
+    new = FM + "# T\n\nSee [docs][2] and [blog][3].\n\n[2]: https://a.example\n[3]: https://b.example\n"
+    a = analyze(old, new)
+    assert not a.of(F.LinkRelabeled) and not a.of(F.LinkAdded)
+    assert kinds(a) == ["formatting_only"]
+    assert "footnotes" in a.of(F.FormattingOnly)[0].what  # type: ignore[attr-defined]
+
+
+def test_new_document_and_removed_document() -> None:
+    a = analyze(None, DOC)
+    d = one(a, F.DocumentAdded)
+    assert d == F.DocumentAdded("Image models", DOC.count("\n"), ("Availability", "Use the API", "Next steps"))
+    assert len(a.facts) == 1
+    b = analyze(DOC, None)
+    assert one(b, F.DocumentRemoved) == F.DocumentRemoved("Image models", DOC.count("\n"))
+
+
+def test_renamed_document() -> None:
+    a = analyze(DOC, DOC.replace("01/15/2025", "02/01/2025"), path="docs/new-name.md", status=Status.RENAMED,
+                previous_path="docs/old-name.md")
+    assert one(a, F.DocumentRenamed) == F.DocumentRenamed("docs/old-name.md", "docs/new-name.md", True)
+    assert one(a, F.DateBumped)
+
+
+TOC = """\
+items:
+  - name: Overview
+    href: overview.md
+  - name: DALL-E quickstart
+    href: dall-e-quickstart.md
+  - name: Old page
+    href: old.md
+"""
+
+
+def test_toc_entries_renamed_added_removed_retargeted() -> None:
+    new = TOC.replace("DALL-E quickstart", "Image generation quickstart").replace(
+        "  - name: Old page\n    href: old.md\n", "  - name: New page\n    href: new.md\n").replace(
+        "href: overview.md", "href: intro/overview.md")
+    a = analyze(TOC, new, path="docs/toc.yml")
+    assert a.file_kind == FileKind.YAML
+    assert one(a, F.TocEntryRenamed) == F.TocEntryRenamed("DALL-E quickstart", "Image generation quickstart",
+                                                          "dall-e-quickstart.md")
+    assert one(a, F.TocEntryAdded) == F.TocEntryAdded("New page", "new.md")
+    assert one(a, F.TocEntryRemoved) == F.TocEntryRemoved("Old page", "old.md")
+    assert one(a, F.TocEntryRetargeted) == F.TocEntryRetargeted("Overview", "overview.md", "intro/overview.md")
+
+
+def test_yaml_value_changed() -> None:
+    old = "title: Azure docs  # < 60 chars\nsummary: Short text\n"
+    a = analyze(old, old.replace("Short text", "Shorter text"), path="docs/index.yml")
+    assert one(a, F.YamlValueChanged) == F.YamlValueChanged("summary", "Short text", "Shorter text")
+    assert a.title == "Azure docs"
+
+
+def test_other_text_and_binary_files() -> None:
+    a = analyze("a = 1\n", "a = 2\nb = 3\n", path="src/app.py")
+    assert a.facts == (F.LinesChanged(2, 1),)
+    from diff_insight.analysis.analyze import analyze_file
+
+    for status, expected in ((Status.ADDED, F.BinaryAdded(70)), (Status.REMOVED, F.BinaryRemoved(10)),
+                             (Status.MODIFIED, F.BinaryReplaced(10, 70))):
+        ch = FileChange("m/x.png", status, 0, 0, None, binary=True, old_size=10, new_size=70)
+        assert analyze_file(ch).facts == (expected,)
+
+
+def test_missing_patch_is_metadata_only() -> None:
+    from diff_insight.analysis.analyze import analyze_file
+
+    ch = FileChange("docs/big.md", Status.MODIFIED, 900, 20, None)
+    a = analyze_file(ch)
+    assert a.basis == "metadata" and a.facts == (F.LinesChanged(900, 20),)
+
+
+def test_encoding_replacement_flagged() -> None:
+    from diff_insight.analysis.analyze import analyze_file
+
+    ch = FileChange("docs/x.md", Status.MODIFIED, 1, 1, "@@ -1 +1 @@\n-caf\ufffd\n+cafe\n", encoding_replaced=True)
+    assert F.EncodingReplaced() in analyze_file(ch).facts
+
+
+def test_text_edited_counts_rewrites() -> None:
+    old = FM + "# T\n\nThe service supports three regions today and more regions later this year.\n"
+    new = FM + "# T\n\nThe service supports three regions today, and you can request more regions later this year.\n"
+    a = analyze(old, new)
+    te = one(a, F.TextEdited)
+    assert (te.added, te.removed) == (1, 1)  # type: ignore[attr-defined]
+    assert not a.of(F.SentenceAdded)
+    # a sentence replaced by an unrelated one is a removal and an addition, not an edit
+    b = analyze(old, FM + "# T\n\nYou can deploy the model in any region listed on the availability page.\n")
+    assert b.of(F.SentenceAdded) and b.of(F.SentenceRemoved) and not b.of(F.TextEdited)
+
+
+def test_change_key_ignores_line_numbers_and_front_matter() -> None:
+    body = "# T\n\n" + "filler\n" * 10 + "The DALL-E APIs filter content.\n"
+    a = analyze(FM + body, FM.replace("01/15", "02/02") + body.replace("DALL-E", "Image"))
+    b = analyze(FM + "extra\n\n" + body, FM + "extra\n\n" + body.replace("DALL-E", "Image"))
+    c = analyze(FM + body, FM + body.replace("DALL-E", "Video"))
+    assert a.change_key == b.change_key != c.change_key
+    assert analyze(FM + body, FM.replace("01/15", "02/02") + body).change_key is None
+
+
+def test_every_fact_serialises() -> None:
+    for t in F.ALL_FACT_TYPES:
+        assert t.kind in F.FACT_KINDS
+    f = F.TermReplaced("a", "b", 2)
+    assert f.to_dict() == {"kind": "term_replaced", "old": "a", "new": "b", "count": 2}
