@@ -193,6 +193,14 @@ def analyze_file(change: FileChange, old: TextContent | None = None, new: TextCo
     return _result(change, kind, basis, acc, title, key)
 
 
+_URL_PARTS = re.compile(r"(?<=\])\([^)\s]*(?:\s+\"[^\"]*\")?\)|\b(?:source|href|src)=\"[^\"]*\"|https?://\S+")
+
+
+def words_only(text: str) -> str:
+    """The text without link targets and URLs, for word-level comparison."""
+    return _URL_PARTS.sub("", text)
+
+
 def is_term(old: str, new: str) -> bool:
     """A replacement worth reporting as a term: short, with letters on both sides."""
     return (
@@ -424,13 +432,13 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
                 unchanged_rows_r.add(ri)
                 unchanged_rows_a.add(ai)
                 continue
-            wd = word_diff(o, n)
+            wd = word_diff(words_only(o), words_only(n))
             if rkind[ri] == K.HEADING and akind[ai] == K.HEADING:
                 oh = old_doc.heading_before(rem[ri].old_no or 0)
                 nh = new_doc.heading_before(add[ai].new_no or 0)
                 if oh and nh and oh.text != nh.text:
                     heading_facts.append(F.HeadingRenamed(nh.level, oh.text, nh.text))
-            if wd.rewrite or wd.inserted or wd.deleted:
+            if (wd.rewrite or wd.inserted or wd.deleted) and words_only(o) != words_only(n):
                 acc.text_added += 1
                 acc.text_removed += 1
             for r_old, r_new in wd.replacements:
