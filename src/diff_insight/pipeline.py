@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from diff_insight import __version__
 from diff_insight.analysis.analyze import analyze_file, file_kind
@@ -131,7 +130,7 @@ def _analyze_one(change: FileChange, reader: ContentReader) -> FileAnalysis:
 
 
 def report_day(request: ReportRequest, changeset: ChangeSet, config: Config) -> date:
-    tz = ZoneInfo(config.timezone)
+    tz = config.tzinfo
     if request.day is not None:
         return request.day
     if changeset.head_time is not None:
