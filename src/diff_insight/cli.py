@@ -73,6 +73,8 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option("--out", "out", metavar="TEMPLATE",
               help="Output path template: strftime codes plus {category} and {locale}. "
                    "Default: reports/{locale}/%Y%m/report-%Y%m%d-{category}.md")
+@click.option("--out-dir", "out_dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="Directory the output template is relative to (and may not leave). Default: the current one.")
 @click.option("--date", "day", callback=_parse_date, metavar="YYYY-MM-DD",
               help="The report's date (default: the head commit's date in the configured time zone, else today).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of the written reports.")
@@ -88,6 +90,7 @@ def report(
     locales: tuple[str, ...],
     config_path: Path | None,
     out: str | None,
+    out_dir: Path | None,
     day: date | None,
     as_json: bool,
     quiet: bool,
@@ -114,13 +117,14 @@ def report(
             overrides["out"] = out
         if overrides:
             config = config.with_overrides(**overrides)
+        root = (out_dir or Path.cwd()).absolute()
         if compare_json is not None:
-            request = ReportRequest("compare-json", compare_json, day=day)
+            request = ReportRequest("compare-json", compare_json, day=day, out_root=root)
         elif patch is not None:
-            request = ReportRequest("patch", patch, day=day)
+            request = ReportRequest("patch", patch, day=day, out_root=root)
         else:
             assert source is not None
-            request = ReportRequest("git", source, base, head, day=day)
+            request = ReportRequest("git", source, base, head, day=day, out_root=root)
         progress = None if quiet else _rich_progress()
         result = generate_reports(
             request, config, progress=progress, warn=None if quiet else lambda m: click.echo(f"warning: {m}", err=True)

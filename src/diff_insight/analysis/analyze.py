@@ -306,16 +306,30 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     added_new = {ln.new_no for b in blocks for ln in b.added if ln.new_no is not None}
     removed_old = {ln.old_no for b in blocks for ln in b.removed if ln.old_no is not None}
 
+    # headings replaced in place (a removed and an added heading of the same level in one block)
+    # are renames, not whole new sections
+    renamed_new: set[int] = set()
+    renamed_old: set[int] = set()
+    for b in blocks:
+        r_levels = {old_doc.heading_at(ln.old_no or 0) for ln in b.removed} - {None}
+        a_levels = {new_doc.heading_at(ln.new_no or 0) for ln in b.added} - {None}
+        for ln in b.added:
+            if new_doc.heading_at(ln.new_no or 0) in r_levels:
+                renamed_new.add(ln.new_no or 0)
+        for ln in b.removed:
+            if old_doc.heading_at(ln.old_no or 0) in a_levels:
+                renamed_old.add(ln.old_no or 0)
+
     # whole sections
     covered_new: set[int] = set()
     covered_old: set[int] = set()
     section_facts: list[F.Fact] = []
-    for doc, changed, covered, ctor in (
-        (new_doc, added_new, covered_new, F.SectionAdded),
-        (old_doc, removed_old, covered_old, F.SectionRemoved),
+    for doc, changed, covered, ctor, renamed in (
+        (new_doc, added_new, covered_new, F.SectionAdded, renamed_new),
+        (old_doc, removed_old, covered_old, F.SectionRemoved, renamed_old),
     ):
         for h in doc.headings:
-            if h.line not in changed or h.line in covered:
+            if h.line not in changed or h.line in covered or h.line in renamed:
                 continue
             end = doc.section_end(h)
             span = []

@@ -89,6 +89,13 @@ class Doc:
                 break
         return best
 
+    def heading_at(self, line: int) -> int | None:
+        """The level of the heading on ``line``, or None."""
+        if self.kinds.get(line) != K.HEADING:
+            return None
+        h = self.heading_before(line)
+        return h.level if h is not None and h.line == line else None
+
     def section_end(self, heading: Heading) -> int:
         """Last line of the section that ``heading`` opens."""
         for h in self.headings:

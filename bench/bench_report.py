@@ -1,0 +1,125 @@
+"""Benchmark: diff-insight against raw `git diff` on the shared sample repository.
+
+Prints, per range: files, files/second, peak RSS of the diff-insight process, and the ratio
+(our time − start-up time of `diff-insight --version`) / (time of `git diff -M --numstat --patch`),
+all measured in this run. Then a linearity check on a synthetic repository of N and 2N changed files.
+
+Usage: python bench/bench_report.py [--bundle PATH] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BUNDLE = ROOT.parent / "shared" / "data" / "powershell-docs-sample.bundle"
+EXE = [sys.executable, "-m", "diff_insight"]
+ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+
+# (label, base commit number, head commit number) — numbers count from the first commit (#0)
+RANGES = [
+    ("whole history #0..#196", 0, 196),
+    ("#81..#82 freshness, date-only", 81, 82),
+    ("#5..#9 freshness + removal", 5, 9),
+    ("#24..#25 504 front-matter edits", 24, 25),
+    ("#73..#76 restructuring", 73, 76),
+    ("#75..#76 mass deletion", 75, 76),
+]
+
+
+def run_timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """(wall seconds, peak RSS in KiB) of one child process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    dt = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        err = p.stderr.read().decode() if p.stderr else ""
+        raise SystemExit(f"command failed: {' '.join(cmd)}\n{err}")
+    return dt, usage.ru_maxrss
+
+
+def best(cmd: list[str], repeat: int, cwd: Path | None = None) -> tuple[float, int]:
+    runs = [run_timed(cmd, cwd) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, env=ENV, capture_output=True, text=True, check=True).stdout
+
+
+def report_cmd(repo: Path, base: str, head: str, out: Path) -> list[str]:
+    return [*EXE, "report", str(repo), base, head, "--locale", "ja_JP", "--locale", "zh_CN", "--locale", "en_US",
+            "--out", str(out / "{locale}/report-%Y%m%d-{category}.md"), "--quiet"]
+
+
+def bench_range(repo: Path, label: str, base: str, head: str, startup: float, repeat: int, work: Path) -> None:
+    files = len([ln for ln in git(repo, "diff", "-M", "--name-only", base, head).splitlines() if ln])
+    raw, _ = best(["git", "-C", str(repo), "diff", "-M", "--numstat", "--patch", base, head], repeat)
+    out = work / "out"
+    ours, rss = best(report_cmd(repo, base, head, out), repeat, cwd=work)
+    shutil.rmtree(out, ignore_errors=True)
+    ratio = (ours - startup) / raw if raw > 0 else float("nan")
+    print(f"{label:34} {files:6d} files  {files / ours:8.1f} files/s  peak RSS {rss / 1024:7.1f} MB  "
+          f"ours {ours:6.2f}s  git {raw:6.3f}s  ratio {ratio:6.1f}x")
+
+
+def synthetic(repo: Path, n: int) -> tuple[str, str]:
+    """A repository whose one commit edits ``n`` Markdown files."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    for i in range(n):
+        d = repo / f"docs/d{i % 50}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"a{i}.md").write_text(
+            f"---\ntitle: Article {i}\nms.date: 01/01/2025\n---\n\n# Article {i}\n\n"
+            + "".join(f"Paragraph {k} of article {i} mentions DALL-E.\n\n" for k in range(20))
+            + "| Name | Value |\n|---|---|\n| a | 1 |\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "base")
+    for i in range(n):
+        p = repo / f"docs/d{i % 50}/a{i}.md"
+        t = p.read_text(encoding="utf-8").replace("01/01/2025", "04/23/2025").replace("DALL-E", "image models")
+        p.write_text(t + "\n## New section\n\nMore text.\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "head")
+    return "HEAD~1", "HEAD"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--synthetic", type=int, default=1000, help="N for the linearity check (and 2N)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        startup, _ = best([*EXE, "--version"], max(args.repeat, 5))
+        print(f"start-up (diff-insight --version): {startup:.3f}s")
+        if args.bundle.exists():
+            repo = work / "psdocs"
+            subprocess.run(["git", "clone", "-q", str(args.bundle), str(repo)], check=True, env=ENV)
+            commits = git(repo, "rev-list", "--reverse", "main").split()
+            for label, a, b in RANGES:
+                bench_range(repo, label, commits[a], commits[b], startup, args.repeat, work)
+        else:
+            print(f"(no sample bundle at {args.bundle}; skipping the sample ranges)")
+        times = []
+        for n in (args.synthetic, 2 * args.synthetic):
+            repo = work / f"syn{n}"
+            base, head = synthetic(repo, n)
+            t, rss = best(report_cmd(repo, base, head, work / "synout"), args.repeat, cwd=work)
+            times.append(t - startup)
+            print(f"synthetic {n:6d} files: {t:6.2f}s (minus start-up {t - startup:6.2f}s), peak RSS {rss / 1024:.1f} MB")
+        print(f"linearity: time(2N) / time(N) = {times[1] / times[0]:.2f} (2.0 = linear)")
+
+
+if __name__ == "__main__":
+    main()
