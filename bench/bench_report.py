@@ -52,23 +52,43 @@ def best(cmd: list[str], repeat: int, cwd: Path | None = None) -> tuple[float, i
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, env=ENV, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=ENV, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def report_cmd(repo: Path, base: str, head: str, out: Path) -> list[str]:
-    return [*EXE, "report", str(repo), base, head, "--locale", "ja_JP", "--locale", "zh_CN", "--locale", "en_US",
-            "--out", str(out / "{locale}/report-%Y%m%d-{category}.md"), "--quiet"]
+    return [
+        *EXE,
+        "report",
+        str(repo),
+        base,
+        head,
+        "--locale",
+        "ja_JP",
+        "--locale",
+        "zh_CN",
+        "--locale",
+        "en_US",
+        "--out",
+        str(out / "{locale}/report-%Y%m%d-{category}.md"),
+        "--quiet",
+    ]
 
 
-def bench_range(repo: Path, label: str, base: str, head: str, startup: float, repeat: int, work: Path) -> None:
+def bench_range(
+    repo: Path, label: str, base: str, head: str, startup: float, repeat: int, work: Path
+) -> None:
     files = len([ln for ln in git(repo, "diff", "-M", "--name-only", base, head).splitlines() if ln])
     raw, _ = best(["git", "-C", str(repo), "diff", "-M", "--numstat", "--patch", base, head], repeat)
     out = work / "out"
     ours, rss = best(report_cmd(repo, base, head, out), repeat, cwd=work)
     shutil.rmtree(out, ignore_errors=True)
     ratio = (ours - startup) / raw if raw > 0 else float("nan")
-    print(f"{label:34} {files:6d} files  {files / ours:8.1f} files/s  peak RSS {rss / 1024:7.1f} MB  "
-          f"ours {ours:6.2f}s  git {raw:6.3f}s  ratio {ratio:6.1f}x")
+    print(
+        f"{label:34} {files:6d} files  {files / ours:8.1f} files/s  peak RSS {rss / 1024:7.1f} MB  "
+        f"ours {ours:6.2f}s  git {raw:6.3f}s  ratio {ratio:6.1f}x"
+    )
 
 
 def synthetic(repo: Path, n: int) -> tuple[str, str]:
@@ -81,12 +101,18 @@ def synthetic(repo: Path, n: int) -> tuple[str, str]:
         (d / f"a{i}.md").write_text(
             f"---\ntitle: Article {i}\nms.date: 01/01/2025\n---\n\n# Article {i}\n\n"
             + "".join(f"Paragraph {k} of article {i} mentions DALL-E.\n\n" for k in range(20))
-            + "| Name | Value |\n|---|---|\n| a | 1 |\n", encoding="utf-8")
+            + "| Name | Value |\n|---|---|\n| a | 1 |\n",
+            encoding="utf-8",
+        )
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "base")
     for i in range(n):
         p = repo / f"docs/d{i % 50}/a{i}.md"
-        t = p.read_text(encoding="utf-8").replace("01/01/2025", "04/23/2025").replace("DALL-E", "image models")
+        t = (
+            p.read_text(encoding="utf-8")
+            .replace("01/01/2025", "04/23/2025")
+            .replace("DALL-E", "image models")
+        )
         p.write_text(t + "\n## New section\n\nMore text.\n", encoding="utf-8")
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "head")
@@ -117,7 +143,9 @@ def main() -> None:
             base, head = synthetic(repo, n)
             t, rss = best(report_cmd(repo, base, head, work / "synout"), args.repeat, cwd=work)
             times.append(t - startup)
-            print(f"synthetic {n:6d} files: {t:6.2f}s (minus start-up {t - startup:6.2f}s), peak RSS {rss / 1024:.1f} MB")
+            print(
+                f"synthetic {n:6d} files: {t:6.2f}s (minus start-up {t - startup:6.2f}s), peak RSS {rss / 1024:.1f} MB"
+            )
         print(f"linearity: time(2N) / time(N) = {times[1] / times[0]:.2f} (2.0 = linear)")
 
 

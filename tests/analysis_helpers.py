@@ -22,29 +22,43 @@ def git_patch(old: str, new: str) -> tuple[str, int, int]:
         b.write_text(new, encoding="utf-8", newline="")
         out = subprocess.run(
             ["git", "diff", "--no-index", "--no-color", "--no-ext-diff", str(a), str(b)],
-            capture_output=True, env=_ENV,
+            capture_output=True,
+            env=_ENV,
         ).stdout.decode("utf-8")
         stat = subprocess.run(
             ["git", "diff", "--no-index", "--numstat", str(a), str(b)], capture_output=True, env=_ENV
         ).stdout.decode()
-    patch = out[out.index("@@"):] if "@@" in out else ""
+    patch = out[out.index("@@") :] if "@@" in out else ""
     if stat.strip():
         add, dele = stat.split("\t")[:2]
         return patch, int(add), int(dele)
     return patch, 0, 0
 
 
-def change_from(old: str | None, new: str | None, path: str = "docs/article.md",
-                status: Status | None = None, previous_path: str | None = None) -> FileChange:
+def change_from(
+    old: str | None,
+    new: str | None,
+    path: str = "docs/article.md",
+    status: Status | None = None,
+    previous_path: str | None = None,
+) -> FileChange:
     patch, add, dele = git_patch(old or "", new or "")
     if status is None:
         status = Status.ADDED if old is None else Status.REMOVED if new is None else Status.MODIFIED
-    return FileChange(path=path, status=status, additions=add, deletions=dele, patch=patch,
-                      previous_path=previous_path)
+    return FileChange(
+        path=path, status=status, additions=add, deletions=dele, patch=patch, previous_path=previous_path
+    )
 
 
-def analyze(old: str | None, new: str | None, path: str = "docs/article.md", *, full: bool = True,
-            status: Status | None = None, previous_path: str | None = None) -> FileAnalysis:
+def analyze(
+    old: str | None,
+    new: str | None,
+    path: str = "docs/article.md",
+    *,
+    full: bool = True,
+    status: Status | None = None,
+    previous_path: str | None = None,
+) -> FileAnalysis:
     ch = change_from(old, new, path, status, previous_path)
     if full and old is not None and new is not None:
         return analyze_file(ch, TextContent(old, len(old.encode())), TextContent(new, len(new.encode())))

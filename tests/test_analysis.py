@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.analysis_helpers import analyze
 
 from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import FileKind
 from diff_insight.model import FileChange, Status
-
-from tests.analysis_helpers import analyze
 
 FM = "---\ntitle: Image models\nms.date: 01/15/2025\nms.topic: conceptual\n---\n\n"
 BODY = """\
@@ -58,7 +57,8 @@ def test_date_bump(full: bool) -> None:
 
 def test_front_matter_change_added_and_removed_keys() -> None:
     new = DOC.replace("title: Image models", "title: Image generation models").replace(
-        "ms.topic: conceptual\n", "ms.custom: build-2025\n")
+        "ms.topic: conceptual\n", "ms.custom: build-2025\n"
+    )
     a = analyze(DOC, new)
     got = {(f.key, f.old, f.new) for f in a.of(F.FrontMatterChanged)}  # type: ignore[attr-defined]
     assert ("title", "Image models", "Image generation models") in got
@@ -74,7 +74,9 @@ def test_heading_renamed(full: bool) -> None:
 
 
 def test_section_added_with_size_and_heading_added() -> None:
-    new = DOC.replace("## Next steps", "## Limits\n\nImages must be smaller than 4 MB.\n\nPNG only.\n\n## Next steps")
+    new = DOC.replace(
+        "## Next steps", "## Limits\n\nImages must be smaller than 4 MB.\n\nPNG only.\n\n## Next steps"
+    )
     a = analyze(DOC, new)
     sec = one(a, F.SectionAdded)
     assert sec == F.SectionAdded("Limits", 2, 6)
@@ -82,7 +84,7 @@ def test_section_added_with_size_and_heading_added() -> None:
 
 
 def test_section_removed() -> None:
-    new = DOC.replace(BODY[BODY.index("## Use the API"):BODY.index("## Next steps")], "")
+    new = DOC.replace(BODY[BODY.index("## Use the API") : BODY.index("## Next steps")], "")
     a = analyze(DOC, new)
     rem = one(a, F.SectionRemoved)
     assert rem.heading == "Use the API" and rem.lines >= 7  # type: ignore[attr-defined]
@@ -92,7 +94,8 @@ def test_section_removed() -> None:
 @pytest.mark.parametrize("full", [True, False])
 def test_table_rows_added_removed_changed(full: bool) -> None:
     new = DOC.replace("| dall-e-3 | East US |", "| dall-e-3 | East US, Sweden Central |").replace(
-        "| dall-e-2 | West US |\n", "| gpt-image-1 | West US 2 |\n")
+        "| dall-e-2 | West US |\n", "| gpt-image-1 | West US 2 |\n"
+    )
     a = analyze(DOC, new, full=full)
     t = one(a, F.TableRowsChanged)
     assert (t.added, t.removed, t.changed) == (1, 1, 1)  # type: ignore[attr-defined]
@@ -111,34 +114,43 @@ def test_table_added() -> None:
 @pytest.mark.parametrize("full", [True, False])
 def test_links_retargeted_added_removed(full: bool) -> None:
     new = DOC.replace("https://example.com/ref", "https://example.com/reference").replace(
-        "Read the [DALL-E how-to guide](how-to/dall-e.md).", "Read the [FAQ](faq.md).")
+        "Read the [DALL-E how-to guide](how-to/dall-e.md).", "Read the [FAQ](faq.md)."
+    )
     a = analyze(DOC, new, full=full)
-    assert one(a, F.LinkRetargeted) == F.LinkRetargeted("reference", "https://example.com/ref",
-                                                        "https://example.com/reference")
+    assert one(a, F.LinkRetargeted) == F.LinkRetargeted(
+        "reference", "https://example.com/ref", "https://example.com/reference"
+    )
     assert one(a, F.LinkAdded) == F.LinkAdded("FAQ", "faq.md")
     assert one(a, F.LinkRemoved) == F.LinkRemoved("DALL-E how-to guide", "how-to/dall-e.md")
 
 
 def test_link_relabeled_and_images() -> None:
-    new = DOC.replace("[DALL-E how-to guide]", "[Image API how-to guide]").replace(
-        "media/flow.png", "media/flow-v2.png") + '\n:::image type="content" source="media/new.png" alt-text="New UI":::\n'
+    new = (
+        DOC.replace("[DALL-E how-to guide]", "[Image API how-to guide]").replace(
+            "media/flow.png", "media/flow-v2.png"
+        )
+        + '\n:::image type="content" source="media/new.png" alt-text="New UI":::\n'
+    )
     a = analyze(DOC, new)
-    assert one(a, F.LinkRelabeled) == F.LinkRelabeled("how-to/dall-e.md", "DALL-E how-to guide",
-                                                      "Image API how-to guide")
+    assert one(a, F.LinkRelabeled) == F.LinkRelabeled(
+        "how-to/dall-e.md", "DALL-E how-to guide", "Image API how-to guide"
+    )
     assert one(a, F.ImageRetargeted) == F.ImageRetargeted("diagram", "media/flow.png", "media/flow-v2.png")
     assert one(a, F.ImageAdded) == F.ImageAdded("New UI", "media/new.png")
 
 
 @pytest.mark.parametrize("full", [True, False])
 def test_code_block_changed(full: bool) -> None:
-    a = analyze(DOC, DOC.replace('client.generate("cat")', 'client.generate(prompt="cat")\nclient.close()'),
-                full=full)
+    a = analyze(
+        DOC, DOC.replace('client.generate("cat")', 'client.generate(prompt="cat")\nclient.close()'), full=full
+    )
     assert one(a, F.CodeBlockChanged) == F.CodeBlockChanged("python", 2, 1)
 
 
 def test_code_block_added_and_removed() -> None:
     new = DOC.replace("## Next steps", "```bash\npip install client\n```\n\n## Next steps").replace(
-        '```python\nclient = Client()\nclient.generate("cat")\n```\n', "")
+        '```python\nclient = Client()\nclient.generate("cat")\n```\n', ""
+    )
     a = analyze(DOC, new)
     assert one(a, F.CodeBlockAdded) == F.CodeBlockAdded("bash", 1)
     assert one(a, F.CodeBlockRemoved) == F.CodeBlockRemoved("python", 2)
@@ -155,7 +167,10 @@ def test_hunk_starting_after_a_code_block_is_prose_in_patch_mode() -> None:
 
 
 def test_alert_and_include() -> None:
-    new = DOC.replace("## Next steps", "> [!IMPORTANT]\n> Quotas apply.\n\n[!INCLUDE [quota](includes/quota.md)]\n\n## Next steps")
+    new = DOC.replace(
+        "## Next steps",
+        "> [!IMPORTANT]\n> Quotas apply.\n\n[!INCLUDE [quota](includes/quota.md)]\n\n## Next steps",
+    )
     a = analyze(DOC, new)
     assert one(a, F.AlertAdded) == F.AlertAdded("IMPORTANT", "Quotas apply.")
     assert one(a, F.IncludeAdded) == F.IncludeAdded("includes/quota.md")
@@ -165,8 +180,10 @@ def test_alert_and_include() -> None:
 
 
 def test_sentence_added_and_removed_verbatim() -> None:
-    new = DOC.replace("Intro paragraph about DALL-E models.\n",
-                      "Intro paragraph about DALL-E models.\n\nGPT-image-1 is in limited preview.\n")
+    new = DOC.replace(
+        "Intro paragraph about DALL-E models.\n",
+        "Intro paragraph about DALL-E models.\n\nGPT-image-1 is in limited preview.\n",
+    )
     a = analyze(DOC, new)
     assert one(a, F.SentenceAdded) == F.SentenceAdded("GPT-image-1 is in limited preview.")
     b = analyze(new, DOC)
@@ -176,7 +193,8 @@ def test_sentence_added_and_removed_verbatim() -> None:
 @pytest.mark.parametrize("full", [True, False])
 def test_term_replacement_counted(full: bool) -> None:
     new = DOC.replace("DALL-E models.", "image generation models.").replace(
-        "[DALL-E how-to guide]", "[image generation how-to guide]")
+        "[DALL-E how-to guide]", "[image generation how-to guide]"
+    )
     a = analyze(DOC, new, full=full)
     t = one(a, F.TermReplaced)
     assert t == F.TermReplaced("DALL-E", "image generation", 2)
@@ -212,15 +230,22 @@ def test_footnote_renumbering_is_formatting() -> None:
 def test_new_document_and_removed_document() -> None:
     a = analyze(None, DOC)
     d = one(a, F.DocumentAdded)
-    assert d == F.DocumentAdded("Image models", DOC.count("\n"), ("Availability", "Use the API", "Next steps"))
+    assert d == F.DocumentAdded(
+        "Image models", DOC.count("\n"), ("Availability", "Use the API", "Next steps")
+    )
     assert len(a.facts) == 1
     b = analyze(DOC, None)
     assert one(b, F.DocumentRemoved) == F.DocumentRemoved("Image models", DOC.count("\n"))
 
 
 def test_renamed_document() -> None:
-    a = analyze(DOC, DOC.replace("01/15/2025", "02/01/2025"), path="docs/new-name.md", status=Status.RENAMED,
-                previous_path="docs/old-name.md")
+    a = analyze(
+        DOC,
+        DOC.replace("01/15/2025", "02/01/2025"),
+        path="docs/new-name.md",
+        status=Status.RENAMED,
+        previous_path="docs/old-name.md",
+    )
     assert one(a, F.DocumentRenamed) == F.DocumentRenamed("docs/old-name.md", "docs/new-name.md", True)
     assert one(a, F.DateBumped)
 
@@ -237,16 +262,21 @@ items:
 
 
 def test_toc_entries_renamed_added_removed_retargeted() -> None:
-    new = TOC.replace("DALL-E quickstart", "Image generation quickstart").replace(
-        "  - name: Old page\n    href: old.md\n", "  - name: New page\n    href: new.md\n").replace(
-        "href: overview.md", "href: intro/overview.md")
+    new = (
+        TOC.replace("DALL-E quickstart", "Image generation quickstart")
+        .replace("  - name: Old page\n    href: old.md\n", "  - name: New page\n    href: new.md\n")
+        .replace("href: overview.md", "href: intro/overview.md")
+    )
     a = analyze(TOC, new, path="docs/toc.yml")
     assert a.file_kind == FileKind.YAML
-    assert one(a, F.TocEntryRenamed) == F.TocEntryRenamed("DALL-E quickstart", "Image generation quickstart",
-                                                          "dall-e-quickstart.md")
+    assert one(a, F.TocEntryRenamed) == F.TocEntryRenamed(
+        "DALL-E quickstart", "Image generation quickstart", "dall-e-quickstart.md"
+    )
     assert one(a, F.TocEntryAdded) == F.TocEntryAdded("New page", "new.md")
     assert one(a, F.TocEntryRemoved) == F.TocEntryRemoved("Old page", "old.md")
-    assert one(a, F.TocEntryRetargeted) == F.TocEntryRetargeted("Overview", "overview.md", "intro/overview.md")
+    assert one(a, F.TocEntryRetargeted) == F.TocEntryRetargeted(
+        "Overview", "overview.md", "intro/overview.md"
+    )
 
 
 def test_yaml_value_changed() -> None:
@@ -261,8 +291,11 @@ def test_other_text_and_binary_files() -> None:
     assert a.facts == (F.LinesChanged(2, 1),)
     from diff_insight.analysis.analyze import analyze_file
 
-    for status, expected in ((Status.ADDED, F.BinaryAdded(70)), (Status.REMOVED, F.BinaryRemoved(10)),
-                             (Status.MODIFIED, F.BinaryReplaced(10, 70))):
+    for status, expected in (
+        (Status.ADDED, F.BinaryAdded(70)),
+        (Status.REMOVED, F.BinaryRemoved(10)),
+        (Status.MODIFIED, F.BinaryReplaced(10, 70)),
+    ):
         ch = FileChange("m/x.png", status, 0, 0, None, binary=True, old_size=10, new_size=70)
         assert analyze_file(ch).facts == (expected,)
 
@@ -278,13 +311,18 @@ def test_missing_patch_is_metadata_only() -> None:
 def test_encoding_replacement_flagged() -> None:
     from diff_insight.analysis.analyze import analyze_file
 
-    ch = FileChange("docs/x.md", Status.MODIFIED, 1, 1, "@@ -1 +1 @@\n-caf\ufffd\n+cafe\n", encoding_replaced=True)
+    ch = FileChange(
+        "docs/x.md", Status.MODIFIED, 1, 1, "@@ -1 +1 @@\n-caf\ufffd\n+cafe\n", encoding_replaced=True
+    )
     assert F.EncodingReplaced() in analyze_file(ch).facts
 
 
 def test_text_edited_counts_rewrites() -> None:
     old = FM + "# T\n\nThe service supports three regions today and more regions later this year.\n"
-    new = FM + "# T\n\nThe service supports three regions today, and you can request more regions later this year.\n"
+    new = (
+        FM
+        + "# T\n\nThe service supports three regions today, and you can request more regions later this year.\n"
+    )
     a = analyze(old, new)
     te = one(a, F.TextEdited)
     assert (te.added, te.removed) == (1, 1)  # type: ignore[attr-defined]

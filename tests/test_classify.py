@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from tests.analysis_helpers import analyze, change_from
 
 from diff_insight.analysis.analyze import analyze_file
 from diff_insight.analysis.classify import RULES, RULES_BY_NAME, classify
 from diff_insight.analysis.facts import ChangeType
 from diff_insight.model import FileChange, Status
-from tests.analysis_helpers import analyze, change_from
 
 FM = "---\ntitle: Quotas\nms.date: 01/15/2025\n---\n\n"
-DOC = FM + """\
+DOC = (
+    FM
+    + """\
 # Quotas
 
 Intro.
@@ -31,11 +33,14 @@ client.call(max_tokens=10)
 
 See [the pricing page](https://example.com/pricng).
 """
+)
 
 LONG_SECTION = "## Regions\n\n" + "".join(f"Region {i} is available in zone {i}.\n\n" for i in range(6))
 
 
-def rule_of(old: str | None, new: str | None, path: str = "docs/a.md", **kw: object) -> tuple[ChangeType, str]:
+def rule_of(
+    old: str | None, new: str | None, path: str = "docs/a.md", **kw: object
+) -> tuple[ChangeType, str]:
     ch = change_from(old, new, path, **kw)  # type: ignore[arg-type]
     c = classify(ch, analyze(old, new, path, **kw))  # type: ignore[arg-type]
     return c.type, c.rule
@@ -47,15 +52,33 @@ CASES = [
     ("article-renamed", (DOC, DOC), {"status": Status.RENAMED, "previous_path": "docs/old.md"}),
     ("section-removed", (DOC + LONG_SECTION, DOC), {}),
     ("parameter-removed", (DOC, DOC.replace("| `temperature` | 1.0 |\n", "")), {}),
-    ("toc-entry-removed", ("items:\n- name: A\n  href: a.md\n- name: B\n  href: b.md\n",
-                           "items:\n- name: A\n  href: a.md\n"), {"path": "docs/toc.yml"}),
+    (
+        "toc-entry-removed",
+        ("items:\n- name: A\n  href: a.md\n- name: B\n  href: b.md\n", "items:\n- name: A\n  href: a.md\n"),
+        {"path": "docs/toc.yml"},
+    ),
     ("section-added", (DOC, DOC + "\n" + LONG_SECTION), {}),
-    ("parameter-added", (DOC, DOC.replace("| `temperature` | 1.0 |\n", "| `temperature` | 1.0 |\n| `top_p` | 1.0 |\n")),
-     {}),
-    ("toc-entry-added", ("items:\n- name: A\n  href: a.md\n", "items:\n- name: A\n  href: a.md\n- name: B\n  href: b.md\n"),
-     {"path": "docs/toc.yml"}),
-    ("substantial-addition", (DOC, DOC.replace("Intro.\n", "Intro.\n\n" + "".join(
-        f"New paragraph {i} explains {i} things.\n\n" for i in range(25)))), {}),
+    (
+        "parameter-added",
+        (DOC, DOC.replace("| `temperature` | 1.0 |\n", "| `temperature` | 1.0 |\n| `top_p` | 1.0 |\n")),
+        {},
+    ),
+    (
+        "toc-entry-added",
+        ("items:\n- name: A\n  href: a.md\n", "items:\n- name: A\n  href: a.md\n- name: B\n  href: b.md\n"),
+        {"path": "docs/toc.yml"},
+    ),
+    (
+        "substantial-addition",
+        (
+            DOC,
+            DOC.replace(
+                "Intro.\n",
+                "Intro.\n\n" + "".join(f"New paragraph {i} explains {i} things.\n\n" for i in range(25)),
+            ),
+        ),
+        {},
+    ),
     ("date-only", (DOC, DOC.replace("01/15/2025", "04/23/2025")), {}),
     ("formatting-only", (DOC + "\n- one\n- two\n", DOC + "\n* one\n* two\n"), {}),
     ("link-fix", (DOC, DOC.replace("pricng", "pricing")), {}),
@@ -80,8 +103,11 @@ def test_typo_fix() -> None:
 
 
 def test_media_rules() -> None:
-    for status, rule in ((Status.ADDED, "media-added"), (Status.REMOVED, "media-removed"),
-                         (Status.MODIFIED, "media-changed")):
+    for status, rule in (
+        (Status.ADDED, "media-added"),
+        (Status.REMOVED, "media-removed"),
+        (Status.MODIFIED, "media-changed"),
+    ):
         ch = FileChange("m/x.png", status, 0, 0, None, binary=True, old_size=1, new_size=2)
         c = classify(ch, analyze_file(ch))
         assert (c.type, c.rule) == (ChangeType.MINOR_UPDATE, rule)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from diff_insight.analysis.clusters import cluster_files
 from tests.analysis_helpers import analyze
+
+from diff_insight.analysis.clusters import cluster_files
 
 NOTE_A = "> The image generation APIs come with a content moderation filter. For more information, see the article.\n"
 NOTE_B = "The image generation APIs come with a content moderation filter. For details, see [Content filtering](cf.md).\n"
-NOTE_C = ("The image generation APIs come with a content moderation filter. For examples, see the "
-          "[DALL-E how-to guide](../how-to/dall-e.md).\n")
-NEXT = "* Explore the image generation APIs in more depth with the [DALL-E how-to guide](../how-to/dall-e.md).\n"
+NOTE_C = (
+    "The image generation APIs come with a content moderation filter. For examples, see the "
+    "[DALL-E how-to guide](../how-to/dall-e.md).\n"
+)
+NEXT = (
+    "* Explore the image generation APIs in more depth with the [DALL-E how-to guide](../how-to/dall-e.md).\n"
+)
 
 
 def quickstart(lang: str, note: str, padding: int) -> str:
@@ -18,10 +23,17 @@ def quickstart(lang: str, note: str, padding: int) -> str:
 
 
 def edit(text: str) -> str:
-    return text.replace("image generation APIs", "Image APIs").replace(
-        "[DALL-E how-to guide](../how-to/dall-e.md).\n", "[Image API how-to guide](../how-to/dall-e.md).\n", 1
-    ) if text.count("DALL-E how-to guide") == 1 else text.replace("image generation APIs", "Image APIs").replace(
-        "in more depth with the [DALL-E how-to guide]", "in more depth with the [Image API how-to guide]")
+    return (
+        text.replace("image generation APIs", "Image APIs").replace(
+            "[DALL-E how-to guide](../how-to/dall-e.md).\n",
+            "[Image API how-to guide](../how-to/dall-e.md).\n",
+            1,
+        )
+        if text.count("DALL-E how-to guide") == 1
+        else text.replace("image generation APIs", "Image APIs").replace(
+            "in more depth with the [DALL-E how-to guide]", "in more depth with the [Image API how-to guide]"
+        )
+    )
 
 
 def test_nine_quickstarts_form_one_cluster_and_others_stay_out() -> None:

@@ -47,7 +47,9 @@ def _run_guarded(ctx: click.Context, fn: Callable[[], None]) -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 def cli(debug: bool) -> None:
     """Readable, localized reports of the changes between two commits of a documentation repository."""
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -63,20 +65,53 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.argument("source", required=False)
 @click.argument("base", required=False)
 @click.argument("head", required=False)
-@click.option("--compare-json", "compare_json", metavar="FILE",
-              help="Read GitHub compare JSON (GET /repos/{owner}/{repo}/compare/{base}...{head}) instead of git.")
-@click.option("--patch", "patch", metavar="FILE", help="Read a git diff / format-patch file instead of git ('-' = stdin).")
-@click.option("--locale", "locales", multiple=True, metavar="LOCALE",
-              help="Report locale; repeat for several (ja_JP, zh_CN, en_US). Default: the config's, else en_US.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
-              help="Config file (default: ./diff-insight.toml when present).")
-@click.option("--out", "out", metavar="TEMPLATE",
-              help="Output path template: strftime codes plus {category} and {locale}. "
-                   "Default: reports/{locale}/%Y%m/report-%Y%m%d-{category}.md")
-@click.option("--out-dir", "out_dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
-              help="Directory the output template is relative to (and may not leave). Default: the current one.")
-@click.option("--date", "day", callback=_parse_date, metavar="YYYY-MM-DD",
-              help="The report's date (default: the head commit's date in the configured time zone, else today).")
+@click.option(
+    "--compare-json",
+    "compare_json",
+    metavar="FILE",
+    help="Read GitHub compare JSON (GET /repos/{owner}/{repo}/compare/{base}...{head}) instead of git.",
+)
+@click.option(
+    "--patch",
+    "patch",
+    metavar="FILE",
+    help="Read a git diff / format-patch file instead of git ('-' = stdin).",
+)
+@click.option(
+    "--locale",
+    "locales",
+    multiple=True,
+    metavar="LOCALE",
+    help="Report locale; repeat for several (ja_JP, zh_CN, en_US). Default: the config's, else en_US.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Config file (default: ./diff-insight.toml when present).",
+)
+@click.option(
+    "--out",
+    "out",
+    metavar="TEMPLATE",
+    help="Output path template: strftime codes plus {category} and {locale}. "
+    "Default: reports/{locale}/%Y%m/report-%Y%m%d-{category}.md",
+)
+@click.option(
+    "--out-dir",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Directory the output template is relative to (and may not leave). Default: the current one.",
+)
+@click.option(
+    "--date",
+    "day",
+    callback=_parse_date,
+    metavar="YYYY-MM-DD",
+    help="The report's date (default: the head commit's date in the configured time zone, else today).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of the written reports.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (and --json output).")
 @click.pass_context
@@ -127,14 +162,22 @@ def report(
             request = ReportRequest("git", source, base, head, day=day, out_root=root)
         progress = None if quiet else _rich_progress()
         result = generate_reports(
-            request, config, progress=progress, warn=None if quiet else lambda m: click.echo(f"warning: {m}", err=True)
+            request,
+            config,
+            progress=progress,
+            warn=None if quiet else lambda m: click.echo(f"warning: {m}", err=True),
         )
         if as_json:
-            click.echo(json.dumps(
-                [{"path": str(r.path), "category": r.category, "locale": r.locale, "files": r.files}
-                 for r in result.reports],
-                ensure_ascii=False, indent=2,
-            ))
+            click.echo(
+                json.dumps(
+                    [
+                        {"path": str(r.path), "category": r.category, "locale": r.locale, "files": r.files}
+                        for r in result.reports
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
         elif not quiet:
             for r in result.reports:
                 click.echo(f"{r.path}  ({r.category}, {r.locale}, {r.files} files)")
@@ -147,8 +190,12 @@ def report(
 @cli.command("example-repo")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--force", is_flag=True, help="Replace DIRECTORY if it exists.")
-@click.option("--config-out", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
-              help="Also write the example's diff-insight.toml to FILE.")
+@click.option(
+    "--config-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also write the example's diff-insight.toml to FILE.",
+)
 @click.pass_context
 def example_repo(ctx: click.Context, directory: Path, force: bool, config_out: Path | None) -> None:
     """Build the built-in example documentation repository in DIRECTORY (tags: base, head)."""
@@ -181,8 +228,14 @@ def _rich_progress() -> Any:
         def start(self, phase: str, total: int) -> None:
             if not console.is_terminal or total < 50:
                 return
-            self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                               TimeElapsedColumn(), console=console, transient=True)
+            self._p = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
             self._p.start()
             self._task = self._p.add_task(phase, total=total)
 

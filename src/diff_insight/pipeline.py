@@ -5,6 +5,7 @@ The CLI calls :func:`generate_reports`; later front ends (daily runs, backfill) 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -191,10 +192,8 @@ def write_all(items: Sequence[tuple[Path, str]]) -> None:
             os.replace(tmp, path)
     except OSError as exc:
         for tmp, _ in staged:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
         target = staged[-1][1] if staged else (items[0][0] if items else Path("."))
         raise RenderError(f"cannot write report {target}: {exc.strerror or exc}") from None
 
@@ -232,8 +231,12 @@ def generate_reports(
 
         from diff_insight.model import Repository
 
-        changeset = replace(changeset, repository=Repository(config.repository, changeset.repository.url,
-                                                             changeset.repository.local_path))
+        changeset = replace(
+            changeset,
+            repository=Repository(
+                config.repository, changeset.repository.url, changeset.repository.local_path
+            ),
+        )
     day = report_day(request, changeset, config)
     reports, left_out = build_reports(changeset, entries, config, day, locales, writer or FactsWriter())
     if left_out:
@@ -241,12 +244,15 @@ def generate_reports(
     items: list[tuple[Path, str]] = []
     written: list[WrittenReport] = []
     for rep in reports:
-        path = render_out_path(config.out, category=rep.category, locale=rep.locale, day=rep.date,
-                               root=request.out_root)
+        path = render_out_path(
+            config.out, category=rep.category, locale=rep.locale, day=rep.date, root=request.out_root
+        )
         items.append((path, render_report(rep)))
         written.append(WrittenReport(path, rep.category, rep.locale, len(rep.files)))
     if len({p for p, _ in items}) != len(items):
-        raise RenderError(f"the output template {config.out!r} maps different reports to the same file; "
-                          "include {category} and {locale}")
+        raise RenderError(
+            f"the output template {config.out!r} maps different reports to the same file; "
+            "include {category} and {locale}"
+        )
     write_all(items)
     return RunResult(written, changeset, left_out, warnings)

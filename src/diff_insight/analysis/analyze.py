@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import Basis, FileAnalysis, FileKind, quote
 from diff_insight.analysis.hunks import Block, Hunk, HunkLine, blocks_of, parse_hunks, side_lines
-from diff_insight.analysis.markdown import K, Doc, scan, scan_partial, scan_text, split_row
+from diff_insight.analysis.markdown import Doc, K, scan, scan_partial, scan_text, split_row
 from diff_insight.analysis.normalize import formatting_kinds
 from diff_insight.analysis.words import pair_lines, word_diff
 from diff_insight.model import FileChange, Status, TextContent
@@ -85,7 +85,9 @@ def _links(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], lis
 
 def _pair_refs(
     removed: Counter[tuple[str, str]], added: Counter[tuple[str, str]]
-) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]], list[tuple[str, str]], list[tuple[str, str]], int]:
+) -> tuple[
+    list[tuple[str, str, str]], list[tuple[str, str, str]], list[tuple[str, str]], list[tuple[str, str]], int
+]:
     """Cancel identical links, then pair by text (retargeted) and by URL (relabeled).
 
     Returns (retargeted, relabeled, added, removed, renumbered) where renumbered counts numeric
@@ -135,7 +137,9 @@ class _Acc:
         self.text_removed = 0
 
 
-def analyze_file(change: FileChange, old: TextContent | None = None, new: TextContent | None = None) -> FileAnalysis:
+def analyze_file(
+    change: FileChange, old: TextContent | None = None, new: TextContent | None = None
+) -> FileAnalysis:
     """Compute the facts of one file's change.
 
     ``old`` and ``new`` are the full texts when the source can give them; otherwise the facts come
@@ -204,8 +208,10 @@ def words_only(text: str) -> str:
 def is_term(old: str, new: str) -> bool:
     """A replacement worth reporting as a term: short, with letters on both sides."""
     return (
-        len(old.split()) <= 6 and len(new.split()) <= 6
-        and any(c.isalpha() for c in old) and any(c.isalpha() for c in new)
+        len(old.split()) <= 6
+        and len(new.split()) <= 6
+        and any(c.isalpha() for c in old)
+        and any(c.isalpha() for c in new)
     )
 
 
@@ -273,8 +279,14 @@ def _front_matter_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_do
     if basis == "full-text":
         old_fm, new_fm = old_doc.front_matter, new_doc.front_matter
         touched = any(
-            (ln.old_no is not None and old_doc.kinds.get(ln.old_no) == K.FRONT_MATTER) for b in blocks for ln in b.removed
-        ) or any((ln.new_no is not None and new_doc.kinds.get(ln.new_no) == K.FRONT_MATTER) for b in blocks for ln in b.added)
+            (ln.old_no is not None and old_doc.kinds.get(ln.old_no) == K.FRONT_MATTER)
+            for b in blocks
+            for ln in b.removed
+        ) or any(
+            (ln.new_no is not None and new_doc.kinds.get(ln.new_no) == K.FRONT_MATTER)
+            for b in blocks
+            for ln in b.added
+        )
         if not touched:
             return
     else:
@@ -297,8 +309,11 @@ def _front_matter_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_do
         if o is not None and n is not None and is_date_key(key):
             acc.facts.append(F.DateBumped(key, o, n))
         else:
-            acc.facts.append(F.FrontMatterChanged(key, quote(o, 120) if o is not None else None,
-                                                  quote(n, 120) if n is not None else None))
+            acc.facts.append(
+                F.FrontMatterChanged(
+                    key, quote(o, 120) if o is not None else None, quote(n, 120) if n is not None else None
+                )
+            )
 
 
 def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: Doc, basis: Basis) -> None:
@@ -365,33 +380,49 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     code_whole: list[F.Fact] = []
 
     for t in new_doc.tables:
-        if t.start in added_new and t.start not in covered_new and all(
-            k in added_new for k in range(t.start, t.end + 1)
+        if (
+            t.start in added_new
+            and t.start not in covered_new
+            and all(k in added_new for k in range(t.start, t.end + 1))
         ):
             covered_new.update(range(t.start, t.end + 1))
             table_whole.append(F.TableAdded(t.name, max(0, t.end - t.start - 1), t.header))
     for t in old_doc.tables:
-        if t.start in removed_old and t.start not in covered_old and all(
-            k in removed_old for k in range(t.start, t.end + 1)
+        if (
+            t.start in removed_old
+            and t.start not in covered_old
+            and all(k in removed_old for k in range(t.start, t.end + 1))
         ):
             covered_old.update(range(t.start, t.end + 1))
             table_whole.append(F.TableRemoved(t.name, max(0, t.end - t.start - 1)))
     for f in new_doc.fences:
-        if f.start in added_new and f.start not in covered_new and all(k in added_new for k in range(f.start, f.end + 1)):
+        if (
+            f.start in added_new
+            and f.start not in covered_new
+            and all(k in added_new for k in range(f.start, f.end + 1))
+        ):
             covered_new.update(range(f.start, f.end + 1))
             code_whole.append(F.CodeBlockAdded(f.lang, max(0, f.end - f.start - 1)))
     for f in old_doc.fences:
-        if f.start in removed_old and f.start not in covered_old and all(
-            k in removed_old for k in range(f.start, f.end + 1)
+        if (
+            f.start in removed_old
+            and f.start not in covered_old
+            and all(k in removed_old for k in range(f.start, f.end + 1))
         ):
             covered_old.update(range(f.start, f.end + 1))
             code_whole.append(F.CodeBlockRemoved(f.lang, max(0, f.end - f.start - 1)))
 
     for b in blocks:
-        rem = [ln for ln in b.removed if ln.old_no not in covered_old
-               and old_doc.kinds.get(ln.old_no or 0) != K.FRONT_MATTER]
-        add = [ln for ln in b.added if ln.new_no not in covered_new
-               and new_doc.kinds.get(ln.new_no or 0) != K.FRONT_MATTER]
+        rem = [
+            ln
+            for ln in b.removed
+            if ln.old_no not in covered_old and old_doc.kinds.get(ln.old_no or 0) != K.FRONT_MATTER
+        ]
+        add = [
+            ln
+            for ln in b.added
+            if ln.new_no not in covered_new and new_doc.kinds.get(ln.new_no or 0) != K.FRONT_MATTER
+        ]
         if not rem and not add:
             continue
         fk = formatting_kinds([ln.text for ln in rem], [ln.text for ln in add])
@@ -406,11 +437,19 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
         # code
         for ln, k in zip(rem, rkind, strict=True):
             if k in (K.CODE, K.FENCE):
-                lang = old_doc.fences[old_doc.block[ln.old_no or 0]].lang if (ln.old_no or 0) in old_doc.block else ""
+                lang = (
+                    old_doc.fences[old_doc.block[ln.old_no or 0]].lang
+                    if (ln.old_no or 0) in old_doc.block
+                    else ""
+                )
                 code_changed.setdefault(lang, [0, 0])[1] += 1
         for ln, k in zip(add, akind, strict=True):
             if k in (K.CODE, K.FENCE):
-                lang = new_doc.fences[new_doc.block[ln.new_no or 0]].lang if (ln.new_no or 0) in new_doc.block else ""
+                lang = (
+                    new_doc.fences[new_doc.block[ln.new_no or 0]].lang
+                    if (ln.new_no or 0) in new_doc.block
+                    else ""
+                )
                 code_changed.setdefault(lang, [0, 0])[0] += 1
 
         # links, images, includes, alerts (outside code)
@@ -462,31 +501,39 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
         # headings added/removed that were not paired
         for i, (ln, k) in enumerate(zip(rem, rkind, strict=True)):
             if k == K.HEADING and i not in paired_r:
-                h = old_doc.heading_before(ln.old_no or 0)
-                if h:
-                    heading_facts.append(F.HeadingRemoved(h.level, h.text))
+                oh = old_doc.heading_before(ln.old_no or 0)
+                if oh:
+                    heading_facts.append(F.HeadingRemoved(oh.level, oh.text))
         for i, (ln, k) in enumerate(zip(add, akind, strict=True)):
             if k == K.HEADING and i not in paired_a:
-                h = new_doc.heading_before(ln.new_no or 0)
-                if h:
-                    heading_facts.append(F.HeadingAdded(h.level, h.text))
+                nh = new_doc.heading_before(ln.new_no or 0)
+                if nh:
+                    heading_facts.append(F.HeadingAdded(nh.level, nh.text))
 
         # table rows
         for i, (ln, k) in enumerate(zip(rem, rkind, strict=True)):
             if k == K.TABLE and i not in unchanged_rows_r:
-                t = old_doc.tables[old_doc.block[ln.old_no or 0]] if (ln.old_no or 0) in old_doc.block else None
-                if t is not None and ln.old_no == t.start + 1:
+                ot = (
+                    old_doc.tables[old_doc.block[ln.old_no or 0]]
+                    if (ln.old_no or 0) in old_doc.block
+                    else None
+                )
+                if ot is not None and ln.old_no == ot.start + 1:
                     continue  # separator row
-                name = t.name if t else "table"
-                table_columns.setdefault(name, t.header if t else ())
+                name = ot.name if ot else ""
+                table_columns.setdefault(name, ot.header if ot else ())
                 table_rows_removed.setdefault(name, []).append(_row_key(ln.text))
         for i, (ln, k) in enumerate(zip(add, akind, strict=True)):
             if k == K.TABLE and i not in unchanged_rows_a:
-                t = new_doc.tables[new_doc.block[ln.new_no or 0]] if (ln.new_no or 0) in new_doc.block else None
-                if t is not None and ln.new_no == t.start + 1:
+                nt = (
+                    new_doc.tables[new_doc.block[ln.new_no or 0]]
+                    if (ln.new_no or 0) in new_doc.block
+                    else None
+                )
+                if nt is not None and ln.new_no == nt.start + 1:
                     continue
-                name = t.name if t else "table"
-                table_columns[name] = t.header if t else table_columns.get(name, ())
+                name = nt.name if nt else ""
+                table_columns[name] = nt.header if nt else table_columns.get(name, ())
                 table_rows_added.setdefault(name, []).append(_row_key(ln.text))
 
         # alerts
@@ -498,29 +545,35 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
                 alert_facts.append(F.AlertAdded(_alert_kind(ln.text), _alert_text(new_doc, ln.new_no or 0)))
 
         # whole new/removed sentences: unpaired prose lines
-        sentences_add.extend(_runs([add[i] for i, k in enumerate(akind)
-                                    if k == K.PROSE and i not in paired_a], "new"))
-        sentences_rem.extend(_runs([rem[i] for i, k in enumerate(rkind)
-                                    if k == K.PROSE and i not in paired_r], "old"))
+        sentences_add.extend(
+            _runs([add[i] for i, k in enumerate(akind) if k == K.PROSE and i not in paired_a], "new")
+        )
+        sentences_rem.extend(
+            _runs([rem[i] for i, k in enumerate(rkind) if k == K.PROSE and i not in paired_r], "old")
+        )
 
     acc.facts.extend(heading_facts)
     acc.facts.extend(table_whole)
     for name in list(dict.fromkeys([*table_rows_removed, *table_rows_added])):
-        r = Counter(table_rows_removed.get(name, []))
-        a = Counter(table_rows_added.get(name, []))
-        changed = r & a
-        radd = a - changed
-        rrem = r - changed
-        if not (changed or radd or rrem):
+        rows_r = Counter(table_rows_removed.get(name, []))
+        rows_a = Counter(table_rows_added.get(name, []))
+        both = rows_r & rows_a
+        radd = rows_a - both
+        rrem = rows_r - both
+        if not (both or radd or rrem):
             continue
-        acc.facts.append(F.TableRowsChanged(
-            table=quote(name, 80), added=sum(radd.values()), removed=sum(rrem.values()),
-            changed=sum(changed.values()),
-            added_keys=tuple(quote(k, 60) for k in list(radd.elements())[:8]),
-            removed_keys=tuple(quote(k, 60) for k in list(rrem.elements())[:8]),
-            changed_keys=tuple(quote(k, 60) for k in list(changed.elements())[:8]),
-            columns=tuple(quote(c, 40) for c in table_columns.get(name, ()))[:12],
-        ))
+        acc.facts.append(
+            F.TableRowsChanged(
+                table=quote(name, 80),
+                added=sum(radd.values()),
+                removed=sum(rrem.values()),
+                changed=sum(both.values()),
+                added_keys=tuple(quote(k, 60) for k in list(radd.elements())[:8]),
+                removed_keys=tuple(quote(k, 60) for k in list(rrem.elements())[:8]),
+                changed_keys=tuple(quote(k, 60) for k in list(both.elements())[:8]),
+                columns=tuple(quote(c, 40) for c in table_columns.get(name, ()))[:12],
+            )
+        )
     acc.facts.extend(code_whole)
     for lang, (n_add, n_rem) in code_changed.items():
         acc.facts.append(F.CodeBlockChanged(lang, n_add, n_rem))
@@ -677,7 +730,9 @@ def _yaml_facts(acc: _Acc, hunks: list[Hunk], blocks: Sequence[Block]) -> None:
             else:
                 plain_add.append(ln.text)
         if formatting_kinds([ln.text for ln in b.removed], [ln.text for ln in b.added]) is not None:
-            acc.formatting.extend(formatting_kinds([ln.text for ln in b.removed], [ln.text for ln in b.added]) or ())
+            acc.formatting.extend(
+                formatting_kinds([ln.text for ln in b.removed], [ln.text for ln in b.added]) or ()
+            )
             acc.formatting_blocks += 1
             continue
         acc.content_blocks += 1
@@ -698,8 +753,13 @@ def _yaml_facts(acc: _Acc, hunks: list[Hunk], blocks: Sequence[Block]) -> None:
                         acc.replacements.extend(r for r in wd.replacements if is_term(*r))
                     if len(o) > 80 and len(n) > 80 and not wd.rewrite and wd.replacements:
                         continue  # the term replacements say it better than two cut-off values
-                acc.facts.append(F.YamlValueChanged(key, quote(o, 120) if o is not None else None,
-                                                    quote(n, 120) if n is not None else None))
+                acc.facts.append(
+                    F.YamlValueChanged(
+                        key,
+                        quote(o, 120) if o is not None else None,
+                        quote(n, 120) if n is not None else None,
+                    )
+                )
         for pi, pj in pair_lines(plain_rem, plain_add):
             wd = word_diff(plain_rem[pi], plain_add[pj])
             if wd.rewrite or wd.inserted or wd.deleted:

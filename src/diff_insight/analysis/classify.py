@@ -63,8 +63,13 @@ def _section_removed(c: FileChange, a: FileAnalysis) -> bool:
 
 
 def _parameter_removed(c: FileChange, a: FileAnalysis) -> bool:
-    return any(isinstance(f, F.TableRowsChanged) and f.removed > 0 and f.added == 0 and _param_table(f)
-               for f in a.facts) and c.deletions > c.additions
+    return (
+        any(
+            isinstance(f, F.TableRowsChanged) and f.removed > 0 and f.added == 0 and _param_table(f)
+            for f in a.facts
+        )
+        and c.deletions > c.additions
+    )
 
 
 def _section_added(c: FileChange, a: FileAnalysis) -> bool:
@@ -84,8 +89,10 @@ def _substantial(c: FileChange, a: FileAnalysis) -> bool:
 def _code_fix(c: FileChange, a: FileAnalysis) -> bool:
     if not _only(a, F.CodeBlockChanged):
         return False
-    return sum(f.added + f.removed for f in _facts(a, F.CodeBlockChanged) if isinstance(f, F.CodeBlockChanged)) \
+    return (
+        sum(f.added + f.removed for f in _facts(a, F.CodeBlockChanged) if isinstance(f, F.CodeBlockChanged))
         <= CODE_FIX_MAX_LINES
+    )
 
 
 def _typo_fix(c: FileChange, a: FileAnalysis) -> bool:

@@ -51,7 +51,9 @@ def cluster_files(analyses: Sequence[FileAnalysis]) -> list[Cluster]:
         for i in members[1:]:
             shared &= frozenset(analyses[i].replacements)
         keys = {analyses[i].change_key for i in members}
-        cid = "cluster-" + hashlib.sha1("\n".join(paths).encode("utf-8"), usedforsecurity=False).hexdigest()[:8]
+        cid = (
+            "cluster-" + hashlib.sha1("\n".join(paths).encode("utf-8"), usedforsecurity=False).hexdigest()[:8]
+        )
         out.append(
             Cluster(
                 id=cid,

@@ -161,7 +161,8 @@ def parse_front_matter(lines: list[str]) -> dict[str, str]:
 def _table_name(doc: Doc, start: int, header: tuple[str, ...], seen: dict[str, int]) -> str:
     h = doc.heading_before(start)
     base = h.text if h else " | ".join(c for c in header if c)
-    base = base or "table"
+    if not base:
+        return ""
     seen[base] = seen.get(base, 0) + 1
     return base if seen[base] == 1 else f"{base} ({seen[base]})"
 
@@ -248,8 +249,12 @@ def scan(
         stripped = text.strip()
         if fence is not None:
             m = _FENCE.match(text)
-            if m and (m.group(1)[0] == fence_char or fence.start in open_fences) and len(m.group(1)) >= fence_len \
-                    and not m.group(2):
+            if (
+                m
+                and (m.group(1)[0] == fence_char or fence.start in open_fences)
+                and len(m.group(1)) >= fence_len
+                and not m.group(2)
+            ):
                 kinds[i] = K.FENCE
                 fence.end = i
                 doc.block[i] = len(doc.fences) - 1
@@ -305,12 +310,11 @@ def scan(
                 table_start = i
                 table_header = ()
                 kind = K.TABLE
-        elif stripped in ("===", "---") or set(stripped) <= {"=", "-"} and len(stripped) >= 3:
-            if prev_kind == K.PROSE and prev_text is not None and set(stripped) <= {"="}:
-                # setext H1
-                kinds[i - 1] = K.HEADING
-                doc.headings.append(Heading(i - 1, 1, clean_heading(prev_text)))
-                kind = K.HEADING
+        elif set(stripped) <= {"="} and prev_kind == K.PROSE and prev_text is not None:
+            # setext H1: 'Title' underlined with '==='
+            kinds[i - 1] = K.HEADING
+            doc.headings.append(Heading(i - 1, 1, clean_heading(prev_text)))
+            kind = K.HEADING
         if kind != K.TABLE and table_start >= 0:
             close_table(i - 1)
         kinds[i] = kind

@@ -78,7 +78,9 @@ def pair_lines(removed: list[str], added: list[str], threshold: float = 0.5) -> 
     if len(removed) * len(added) > 400:
         # large blocks: only pair in order
         return [
-            (i, i) for i in range(min(len(removed), len(added))) if similarity(removed[i], added[i]) >= threshold
+            (i, i)
+            for i in range(min(len(removed), len(added)))
+            if similarity(removed[i], added[i]) >= threshold
         ]
     out: list[tuple[int, int]] = []
     j0 = 0

@@ -13,8 +13,15 @@ import yaml
 from diff_insight.model import FileChange, Status
 from diff_insight.report import Report, ReportFile
 
-FIXED_HEADINGS = ("# Highlights", "## New features", "## Breaking changes", "## Other updates", "# Insights",
-                  "# Summary Table", "# Modified Contents")
+FIXED_HEADINGS = (
+    "# Highlights",
+    "## New features",
+    "## Breaking changes",
+    "## Other updates",
+    "# Insights",
+    "# Summary Table",
+    "# Modified Contents",
+)
 TABLE_HEADER = "|  Filename  | Type |    Title    | Status | A  | D  | M  |"
 TABLE_RULE = "|------------|------|-------------|--------|----|----|----|"
 _BACKTICKS = re.compile(r"`+")
@@ -49,7 +56,9 @@ def diff_body(change: FileChange) -> str:
     if change.status == Status.RENAMED and change.previous_path:
         parts.append(f"rename from {change.previous_path}\nrename to {change.path}\n")
     if change.binary:
-        parts.append(f"Binary files differ ({_human_size(change.old_size)} → {_human_size(change.new_size)})\n")
+        parts.append(
+            f"Binary files differ ({_human_size(change.old_size)} → {_human_size(change.new_size)})\n"
+        )
     elif change.patch:
         p = change.patch if change.patch.endswith("\n") else change.patch + "\n"
         parts.append(p)
@@ -145,7 +154,10 @@ def _render_file(rf: ReportFile) -> str:
     body = diff_body(c)
     fence = _fence_for(body)
     summary = json.dumps(
-        {"modification_type": str(rf.entry.classification.type), "modification_title": _one_line(rf.text.title)},
+        {
+            "modification_type": str(rf.entry.classification.type),
+            "modification_title": _one_line(rf.text.title),
+        },
         ensure_ascii=False,
         indent=4,
     )
@@ -208,10 +220,18 @@ def parse_report(text: str) -> ParsedReport:
         line = lines[i]
         m = _ROW.match(line)
         if m:
-            rows.append(ParsedFile(
-                path="", anchor=m["anchor"], type=m["type"], title=_unescape(m["title"]), status=m["status"],
-                additions=int(m["a"]), deletions=int(m["d"]), changes=int(m["m"]),
-            ))
+            rows.append(
+                ParsedFile(
+                    path="",
+                    anchor=m["anchor"],
+                    type=m["type"],
+                    title=_unescape(m["title"]),
+                    status=m["status"],
+                    additions=int(m["a"]),
+                    deletions=int(m["d"]),
+                    changes=int(m["m"]),
+                )
+            )
             i += 1
             continue
         if line == "# Modified Contents":
@@ -228,7 +248,12 @@ def parse_report(text: str) -> ParsedReport:
                 current.path = m["path"]
             i += 1
             continue
-        if current is not None and line.startswith("`" * 4) and line.endswith("diff") and set(line[:-4]) == {"`"}:
+        if (
+            current is not None
+            and line.startswith("`" * 4)
+            and line.endswith("diff")
+            and set(line[:-4]) == {"`"}
+        ):
             fence = line[:-4]
             j = i + 1
             while j < len(lines) and lines[j] != fence:
