@@ -1,0 +1,210 @@
+"""Locale support for the writers: locale resolution and the message catalogs.
+
+Every sentence a writer produces comes from one TOML catalog per locale (``en_US.toml``,
+``ja_JP.toml``, ``zh_CN.toml`` next to this module). Keys are dotted paths into the TOML tables. A
+table whose keys are all CLDR plural categories (``one``, ``other``, …) is a plural message: the
+variant is chosen with Babel's plural rules for the ``count`` value. A plain string serves every
+count. Numbers, lists, dates and sizes are formatted with Babel for the locale.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.lists import format_list
+from babel.numbers import format_decimal, format_percent
+
+SUPPORTED: tuple[str, ...] = ("en_US", "ja_JP", "zh_CN")
+FALLBACK = "en_US"
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+_BY_LANGUAGE = {Locale.parse(s).language: s for s in SUPPORTED}
+
+
+def _parse(locale: str) -> Locale | None:
+    """Parse ``ja``, ``zh-CN``, ``ZH_hans_cn`` … into a Babel locale, or None when unusable."""
+    parts = [p for p in locale.strip().replace("-", "_").split("_") if p]
+    if not parts:
+        return None
+    norm = [parts[0].lower()]
+    for p in parts[1:]:
+        norm.append(p.title() if len(p) == 4 else p.upper())
+    try:
+        return Locale.parse("_".join(norm))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def resolve_locale(locale: str) -> tuple[str, str | None]:
+    """The supported locale to write in for ``locale``, and a warning when it is not an exact match.
+
+    ``ja``, ``ja-JP``, ``zh``, ``zh-CN``, ``zh_Hans``, ``en`` map to the supported locale silently;
+    another region or script of a supported language (``zh_TW``, ``en_GB``) maps to that language's
+    supported locale with a warning; anything else falls back to ``en_US`` with a warning.
+    """
+    parsed = _parse(locale)
+    if parsed is None or parsed.language not in _BY_LANGUAGE:
+        return FALLBACK, f"locale {locale!r} is not supported; writing {FALLBACK} instead"
+    target = _BY_LANGUAGE[parsed.language]
+    want = Locale.parse(target)
+    region_ok = parsed.territory in (None, want.territory)
+    script_ok = parsed.script in (None, want.script)
+    if region_ok and script_ok:
+        return target, None
+    return target, f"locale {locale!r} is not supported; writing {target} instead"
+
+
+Message = str | dict[str, str]
+"""A catalog entry: one template, or templates by plural category."""
+
+
+def _flatten(table: Mapping[str, Any], prefix: str, out: dict[str, Message], source: str) -> None:
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, str):
+            out[key] = value
+        elif isinstance(value, dict) and value and set(value) <= PLURAL_CATEGORIES and "other" in value:
+            if not all(isinstance(v, str) for v in value.values()):
+                raise ValueError(f"{source}: plural message {key!r} must hold strings only")
+            out[key] = dict(value)
+        elif isinstance(value, dict):
+            _flatten(value, key + ".", out, source)
+        else:
+            raise ValueError(f"{source}: {key!r} must be a string or a table")
+
+
+@cache
+def _load(locale: str) -> dict[str, Message]:
+    ref = resources.files(__name__).joinpath(f"{locale}.toml")
+    data = tomllib.loads(ref.read_text(encoding="utf-8"))
+    out: dict[str, Message] = {}
+    _flatten(data, "", out, f"{locale}.toml")
+    return out
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Catalog:
+    """The messages and formatting conventions of one supported locale."""
+
+    def __init__(self, locale: str) -> None:
+        if locale not in SUPPORTED:
+            raise ValueError(f"unsupported locale {locale!r} (resolve it with resolve_locale first)")
+        self.locale = locale
+        self._babel = Locale.parse(locale)
+        self._messages = _load(locale)
+
+    # --- messages ------------------------------------------------------------------------------
+
+    def keys(self) -> frozenset[str]:
+        """The message keys (a plural message counts once, without its category suffix)."""
+        return frozenset(self._messages)
+
+    def plural_keys(self) -> dict[str, frozenset[str]]:
+        """The plural messages and the categories each defines."""
+        return {k: frozenset(v) for k, v in self._messages.items() if isinstance(v, dict)}
+
+    @property
+    def plural_categories(self) -> frozenset[str]:
+        """The plural categories this locale's numbers use (always including ``other``)."""
+        return frozenset(self._babel.plural_form.tags) | {"other"}
+
+    def plural(self, count: int | float) -> str:
+        """The CLDR plural category of ``count`` in this locale."""
+        return str(self._babel.plural_form(count))
+
+    def msg(self, key: str, /, **values: Any) -> str:
+        """The message ``key`` with ``values`` filled in.
+
+        Integers are formatted as locale numbers. A plural message picks its variant by ``count``.
+        Raises KeyError naming the key and the locale when the key or a placeholder is missing.
+        """
+        entry = self._messages.get(key)
+        if entry is None:
+            raise KeyError(f"message {key!r} is missing from the {self.locale} catalog")
+        if isinstance(entry, str):
+            template = entry
+        else:
+            count = values.get("count")
+            if not isinstance(count, int | float):
+                raise KeyError(f"plural message {key!r} ({self.locale}) needs a numeric 'count'")
+            template = entry.get(self.plural(count), entry["other"])
+        shown = {
+            k: self.number(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+            for k, v in values.items()
+        }
+        try:
+            return template.format(**shown)
+        except KeyError as exc:
+            raise KeyError(f"message {key!r} ({self.locale}) needs the value {exc.args[0]!r}") from None
+
+    # --- document text -------------------------------------------------------------------------
+
+    def quote(self, text: str) -> str:
+        """Document text (a heading, a phrase) in the locale's quotation marks."""
+        return self.msg("fmt.quote", text=_collapse(text))
+
+    def doc_title(self, text: str) -> str:
+        """A document's title in the locale's title marks (zh 《…》, ja 『…』, en “…”)."""
+        return self.msg("fmt.doc_title", text=_collapse(text))
+
+    @staticmethod
+    def code(text: str) -> str:
+        """Inline code: backticks, with a longer fence when ``text`` holds backticks itself."""
+        text = _collapse(text)
+        run = longest = 0
+        for ch in text:
+            run = run + 1 if ch == "`" else 0
+            longest = max(longest, run)
+        fence = "`" * (longest + 1)
+        pad = " " if longest or text.startswith(" ") or text.endswith(" ") or not text else ""
+        return f"{fence}{pad}{text}{pad}{fence}"
+
+    # --- numbers, lists, dates -----------------------------------------------------------------
+
+    def join(self, items: Iterable[str]) -> str:
+        """``A、B和C`` (zh), ``A、B、C`` (ja), ``A, B, and C`` (en)."""
+        return str(format_list(list(items), locale=self._babel))
+
+    def number(self, n: int | float) -> str:
+        """A locale-formatted number (at most one decimal place for fractions)."""
+        if isinstance(n, float) and not n.is_integer():
+            return str(format_decimal(n, format="#,##0.#", locale=self._babel))
+        return str(format_decimal(n, locale=self._babel))
+
+    def percent(self, ratio: float) -> str:
+        """A ratio as a whole percentage (``0.714`` → ``71%``)."""
+        return str(format_percent(ratio, locale=self._babel))
+
+    def date(self, d: date) -> str:
+        """A date in the locale's long format (``April 23, 2025``, ``2025年4月23日``)."""
+        return str(format_date(d, format="long", locale=self._babel))
+
+    def size(self, n: int) -> str:
+        """A byte count for people: ``512 bytes``, ``12.3 KB``, ``4.1 MB`` (units of 1024)."""
+        if n < 1024:
+            return self.msg("size.bytes", count=n)
+        value = float(n)
+        for unit in ("kb", "mb", "gb"):
+            value /= 1024
+            if value < 1024 or unit == "gb":
+                break
+        return self.msg(f"size.{unit}", value=self.number(round(value, 1)))
+
+
+@cache
+def catalog(locale: str) -> Catalog:
+    """The (shared, immutable) catalog of a supported locale."""
+    return Catalog(locale)
+
+
+__all__ = ["FALLBACK", "PLURAL_CATEGORIES", "SUPPORTED", "Catalog", "catalog", "resolve_locale"]
