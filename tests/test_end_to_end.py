@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from tests.gitrepo import GitRepo
 
 from diff_insight.cli import cli
 from diff_insight.example import CONFIG, build_example
 from diff_insight.render.markdown import parse_report
-from tests.gitrepo import GitRepo
 
 LOCALES = ("ja_JP", "zh_CN", "en_US")
 
@@ -46,8 +46,9 @@ def run(args: list[str], cwd: Path | None = None, input: bytes | None = None) ->
 
 
 def numstat(repo: Path, base: str, head: str) -> dict[str, tuple[int, int]]:
-    out = subprocess.run(["git", "-C", str(repo), "diff", "-M", "--numstat", "-z", base, head],
-                         capture_output=True, check=True).stdout.decode()
+    out = subprocess.run(
+        ["git", "-C", str(repo), "diff", "-M", "--numstat", "-z", base, head], capture_output=True, check=True
+    ).stdout.decode()
     result: dict[str, tuple[int, int]] = {}
     parts = out.split("\0")
     i = 0
@@ -91,16 +92,19 @@ def test_example_reports_cover_every_file_once_per_locale(example: tuple[Path, P
 
 def test_report_matches_git_patch_exactly(example: tuple[Path, Path], tmp_path: Path) -> None:
     repo, cfg = example
-    code, out, _ = run(["report", str(repo), "base", "head", "--config", str(cfg), "--locale", "en_US", "--json"],
-                       cwd=tmp_path)
+    code, out, _ = run(
+        ["report", str(repo), "base", "head", "--config", str(cfg), "--locale", "en_US", "--json"],
+        cwd=tmp_path,
+    )
     assert code == 0
-    full = subprocess.run(["git", "-C", str(repo), "diff", "-M", "base", "head"], capture_output=True,
-                          check=True).stdout.decode()
+    full = subprocess.run(
+        ["git", "-C", str(repo), "diff", "-M", "base", "head"], capture_output=True, check=True
+    ).stdout.decode()
     n = 0
     for w in json.loads(out):
         for f in parse_report(Path(w["path"]).read_text(encoding="utf-8")).files:
             if "@@" in f.diff:
-                hunks = f.diff[f.diff.index("@@"):]
+                hunks = f.diff[f.diff.index("@@") :]
                 assert hunks in full
                 n += hunks.count("\n@@") + 1
     assert n == full.count("\n@@ ")  # every hunk of the range is in a report
@@ -110,21 +114,55 @@ def test_output_template_date_and_timezone(example: tuple[Path, Path], tmp_path:
     repo, cfg = example
     cfg2 = tmp_path / "cfg.toml"
     cfg2.write_text(CONFIG.replace('timezone = "UTC"', 'timezone = "Asia/Tokyo"'), encoding="utf-8")
-    code, out, err = run(["report", str(repo), "base", "head", "--config", str(cfg2), "--locale", "en_US",
-                          "--out", "r/{locale}/%Y/%m/%d-{category}.md", "--json"], cwd=tmp_path)
+    code, out, err = run(
+        [
+            "report",
+            str(repo),
+            "base",
+            "head",
+            "--config",
+            str(cfg2),
+            "--locale",
+            "en_US",
+            "--out",
+            "r/{locale}/%Y/%m/%d-{category}.md",
+            "--json",
+        ],
+        cwd=tmp_path,
+    )
     assert code == 0, err
     paths = sorted(Path(w["path"]).relative_to(tmp_path).as_posix() for w in json.loads(out))
     # head is committed 2025-04-23T18:30Z, which is already 04-24 in Tokyo
-    assert paths == ["r/en_US/2025/04/24-other.md", "r/en_US/2025/04/24-search.md", "r/en_US/2025/04/24-vision.md"]
-    code, out, _ = run(["report", str(repo), "base", "head", "--config", str(cfg2), "--locale", "en_US",
-                        "--date", "2026-01-02", "--json"], cwd=tmp_path)
+    assert paths == [
+        "r/en_US/2025/04/24-other.md",
+        "r/en_US/2025/04/24-search.md",
+        "r/en_US/2025/04/24-vision.md",
+    ]
+    code, out, _ = run(
+        [
+            "report",
+            str(repo),
+            "base",
+            "head",
+            "--config",
+            str(cfg2),
+            "--locale",
+            "en_US",
+            "--date",
+            "2026-01-02",
+            "--json",
+        ],
+        cwd=tmp_path,
+    )
     assert all("/202601/report-20260102-" in w["path"] for w in json.loads(out))
 
 
 def test_catch_all_off_counts_left_out(example: tuple[Path, Path], tmp_path: Path) -> None:
     repo, _ = example
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[categories]\nvision = ["articles/vision"]\n[catch_all]\nenabled = false\n', encoding="utf-8")
+    cfg.write_text(
+        '[categories]\nvision = ["articles/vision"]\n[catch_all]\nenabled = false\n', encoding="utf-8"
+    )
     code, out, err = run(["report", str(repo), "base", "head", "--config", str(cfg), "--json"], cwd=tmp_path)
     assert code == 0
     assert [w["category"] for w in json.loads(out)] == ["vision"]
@@ -152,34 +190,60 @@ def test_rerun_is_byte_identical(example: tuple[Path, Path], tmp_path: Path) -> 
     outs = []
     for d in ("a", "b"):
         (tmp_path / d).mkdir()
-        code, out, _ = run(["report", str(repo), "base", "head", "--config", str(cfg), "--json"], cwd=tmp_path / d)
+        code, out, _ = run(
+            ["report", str(repo), "base", "head", "--config", str(cfg), "--json"], cwd=tmp_path / d
+        )
         assert code == 0
-        outs.append({Path(w["path"]).name + w["locale"]: Path(w["path"]).read_bytes() for w in json.loads(out)})
+        outs.append(
+            {Path(w["path"]).name + w["locale"]: Path(w["path"]).read_bytes() for w in json.loads(out)}
+        )
     assert outs[0] == outs[1]
 
 
-def test_compare_json_and_patch_inputs_give_the_same_files(example: tuple[Path, Path], tmp_path: Path) -> None:
+def test_compare_json_and_patch_inputs_give_the_same_files(
+    example: tuple[Path, Path], tmp_path: Path
+) -> None:
     repo, _ = example
-    patch = subprocess.run(["git", "-C", str(repo), "diff", "-M", "base", "head"], capture_output=True,
-                           check=True).stdout
-    code, out, err = run(["report", "--patch", "-", "--json", "--date", "2025-04-23"], cwd=tmp_path, input=patch)
+    patch = subprocess.run(
+        ["git", "-C", str(repo), "diff", "-M", "base", "head"], capture_output=True, check=True
+    ).stdout
+    code, out, err = run(
+        ["report", "--patch", "-", "--json", "--date", "2025-04-23"], cwd=tmp_path, input=patch
+    )
     assert code == 0, err
     (w,) = json.loads(out)
     rep = parse_report(Path(w["path"]).read_text(encoding="utf-8"))
     assert {f.path: (f.additions, f.deletions) for f in rep.files} == numstat(repo, "base", "head")
-    files = [{"filename": f.path, "status": f.status, "additions": f.additions, "deletions": f.deletions,
-              "changes": f.changes, **({"patch": f.diff.rstrip("\n")} if "@@" in f.diff else {})}
-             for f in rep.files]
+    files = [
+        {
+            "filename": f.path,
+            "status": f.status,
+            "additions": f.additions,
+            "deletions": f.deletions,
+            "changes": f.changes,
+            **({"patch": f.diff.rstrip("\n")} if "@@" in f.diff else {}),
+        }
+        for f in rep.files
+    ]
     cj = tmp_path / "compare.json"
-    cj.write_text(json.dumps({
-        "permalink_url": "https://github.com/fabrikam/vision-docs/compare/fabrikam:1234567...fabrikam:89abcde",
-        "files": files}), encoding="utf-8")
-    code, out, err = run(["report", "--compare-json", str(cj), "--json", "--out", "cj/{locale}-{category}.md"],
-                         cwd=tmp_path)
+    cj.write_text(
+        json.dumps(
+            {
+                "permalink_url": "https://github.com/fabrikam/vision-docs/compare/fabrikam:1234567...fabrikam:89abcde",
+                "files": files,
+            }
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = run(
+        ["report", "--compare-json", str(cj), "--json", "--out", "cj/{locale}-{category}.md"], cwd=tmp_path
+    )
     assert code == 0, err
     text = Path(json.loads(out)[0]["path"]).read_text(encoding="utf-8")
-    assert '[View Diff on GitHub](https://github.com/fabrikam/vision-docs/compare/fabrikam:1234567...fabrikam:89abcde)' \
+    assert (
+        "[View Diff on GitHub](https://github.com/fabrikam/vision-docs/compare/fabrikam:1234567...fabrikam:89abcde)"
         '{target="_blank"}' in text
+    )
     assert len(parse_report(text).files) == 13
 
 
@@ -192,8 +256,22 @@ GOLDEN = Path(__file__).parent / "golden"
 def test_golden_reports(example: tuple[Path, Path], tmp_path: Path, locale: str) -> None:
     """The example's reports, byte for byte. Regenerate with UPDATE_GOLDEN=1 after an intended change."""
     repo, cfg = example
-    code, out, err = run(["report", str(repo), "base", "head", "--config", str(cfg), "--locale", locale,
-                          "--out", "{locale}/{category}.md", "--json"], cwd=tmp_path)
+    code, out, err = run(
+        [
+            "report",
+            str(repo),
+            "base",
+            "head",
+            "--config",
+            str(cfg),
+            "--locale",
+            locale,
+            "--out",
+            "{locale}/{category}.md",
+            "--json",
+        ],
+        cwd=tmp_path,
+    )
     assert code == 0, err
     for w in json.loads(out):
         got = Path(w["path"]).read_text(encoding="utf-8")
@@ -206,17 +284,28 @@ def test_golden_reports(example: tuple[Path, Path], tmp_path: Path, locale: str)
 
 def test_seed_format_skeleton(example: tuple[Path, Path], tmp_path: Path) -> None:
     repo, cfg = example
-    code, out, _ = run(["report", str(repo), "base", "head", "--config", str(cfg), "--locale", "zh_CN", "--json"],
-                       cwd=tmp_path)
-    text = Path(next(w["path"] for w in json.loads(out) if w["category"] == "vision")).read_text(encoding="utf-8")
+    code, out, _ = run(
+        ["report", str(repo), "base", "head", "--config", str(cfg), "--locale", "zh_CN", "--json"],
+        cwd=tmp_path,
+    )
+    text = Path(next(w["path"] for w in json.loads(out) if w["category"] == "vision")).read_text(
+        encoding="utf-8"
+    )
     fm_text = text.split("\n---\n", 1)[0][4:]
     fm = yaml.safe_load(fm_text)
     assert list(fm)[:4] == ["date", "permalink", "summary", "title"]
     assert fm["title"] == "'[zh_CN] Diff Insight Report - vision'".strip("'")
     assert fm["permalink"].startswith("https://github.com/fabrikam/vision-docs/compare/fabrikam:")
     heads = [ln for ln in text.splitlines() if re.match(r"^#{1,2} [A-Z]", ln) and "{#item-" not in ln]
-    assert heads == ["# Highlights", "## New features", "## Breaking changes", "## Other updates", "# Insights",
-                     "# Summary Table", "# Modified Contents"]
+    assert heads == [
+        "# Highlights",
+        "## New features",
+        "## Breaking changes",
+        "## Other updates",
+        "# Insights",
+        "# Summary Table",
+        "# Modified Contents",
+    ]
     assert "|  Filename  | Type |    Title    | Status | A  | D  | M  |" in text
     assert "<format>" not in text
     assert '```json\n{\n    "modification_type": ' in text
@@ -243,8 +332,9 @@ def test_seed_format_skeleton(example: tuple[Path, Path], tmp_path: Path) -> Non
         (["report", "{repo}", "base", "head", "--out", "../escape/{{locale}}-{{category}}.md"], "out"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(example: tuple[Path, Path], tmp_path: Path, args: list[str],
-                                      needle: str) -> None:
+def test_bad_input_is_one_line_exit_2(
+    example: tuple[Path, Path], tmp_path: Path, args: list[str], needle: str
+) -> None:
     repo, _ = example
     (tmp_path / "bad.toml").write_text("[categories]\nopenai = []\n", encoding="utf-8")
     (tmp_path / "broken.json").write_text('{"files": [{"filename": 3}', encoding="utf-8")
@@ -267,8 +357,20 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 def test_failed_write_leaves_existing_reports_untouched(example: tuple[Path, Path], tmp_path: Path) -> None:
     repo, cfg = example
-    code, out, _ = run(["report", str(repo), "base", "head", "--config", str(cfg), "--json",
-                        "--out", "o/{locale}/{category}.md"], cwd=tmp_path)
+    code, out, _ = run(
+        [
+            "report",
+            str(repo),
+            "base",
+            "head",
+            "--config",
+            str(cfg),
+            "--json",
+            "--out",
+            "o/{locale}/{category}.md",
+        ],
+        cwd=tmp_path,
+    )
     assert code == 0
     before = {p: p.read_bytes() for p in (tmp_path / "o").rglob("*.md")}
     # make one target's directory impossible to create: a file where the zh_CN folder should be
@@ -277,8 +379,21 @@ def test_failed_write_leaves_existing_reports_untouched(example: tuple[Path, Pat
     (tmp_path / "o" / "zh_CN").rmdir()
     (tmp_path / "o" / "zh_CN").write_text("not a directory", encoding="utf-8")
     before = {p: b for p, b in before.items() if "zh_CN" not in str(p)}
-    code, _, err = run(["report", str(repo), "base", "head", "--config", str(cfg), "--date", "2030-01-01",
-                        "--out", "o/{locale}/{category}.md"], cwd=tmp_path)
+    code, _, err = run(
+        [
+            "report",
+            str(repo),
+            "base",
+            "head",
+            "--config",
+            str(cfg),
+            "--date",
+            "2030-01-01",
+            "--out",
+            "o/{locale}/{category}.md",
+        ],
+        cwd=tmp_path,
+    )
     assert code == 1 and "cannot write" in err
     after = {p: p.read_bytes() for p in (tmp_path / "o").rglob("*.md")}
     assert after == before  # nothing replaced, nothing half-written
@@ -300,11 +415,13 @@ def test_console_script_and_module(tmp_path: Path) -> None:
 def test_names_with_spaces_quotes_and_unicode(git_repo: GitRepo, tmp_path: Path) -> None:
     git_repo.write("docs/a.md", "# A\n")
     base = git_repo.commit("base")
-    names = ['docs/with space.md', 'docs/"quoted".md', "docs/日本語 ファイル.md"]
+    names = ["docs/with space.md", 'docs/"quoted".md', "docs/日本語 ファイル.md"]
     for n in names:
         git_repo.write(n, "# Title\n\nSome text.\n")
     head = git_repo.commit("head")
-    code, out, err = run(["report", str(git_repo.path), base, head, "--json", "--locale", "ja_JP"], cwd=tmp_path)
+    code, out, err = run(
+        ["report", str(git_repo.path), base, head, "--json", "--locale", "ja_JP"], cwd=tmp_path
+    )
     assert code == 0, err
     rep = parse_report(Path(json.loads(out)[0]["path"]).read_text(encoding="utf-8"))
     assert sorted(f.path for f in rep.files) == sorted(names)
