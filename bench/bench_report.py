@@ -58,22 +58,9 @@ def git(repo: Path, *args: str) -> str:
 
 
 def report_cmd(repo: Path, base: str, head: str, out: Path) -> list[str]:
-    return [
-        *EXE,
-        "report",
-        str(repo),
-        base,
-        head,
-        "--locale",
-        "ja_JP",
-        "--locale",
-        "zh_CN",
-        "--locale",
-        "en_US",
-        "--out",
-        str(out / "{locale}/report-%Y%m%d-{category}.md"),
-        "--quiet",
-    ]
+    locales = ["--locale", "ja_JP", "--locale", "zh_CN", "--locale", "en_US"]
+    template = "{locale}/report-%Y%m%d-{category}.md"
+    return [*EXE, "report", str(repo), base, head, *locales, "--out-dir", str(out), "--out", template, "--quiet"]
 
 
 def bench_range(

@@ -8,6 +8,8 @@ partial text that patch hunks show (unknown lines are ``None`` and end every ope
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -63,22 +65,85 @@ class Table:
     name: str
 
 
+class KindMap:
+    """The kind of every line, without storing one per line: only the "special" lines (those a
+    Markdown construct can start on) are stored; other lines are prose, blank, code (inside a
+    fence) or front matter, which ranges and the text tell."""
+
+    __slots__ = ("_doc", "special", "_fence_starts")
+
+    def __init__(self, doc: Doc) -> None:
+        self._doc = doc
+        self.special: dict[int, K] = {}
+        self._fence_starts: list[int] | None = None
+
+    def __setitem__(self, line: int, kind: K) -> None:
+        self.special[line] = kind
+
+    def get(self, line: int, default: K = K.UNKNOWN) -> K:
+        """The kind of ``line``; ``default`` for lines the text does not show."""
+        doc = self._doc
+        fm = doc.front_matter_range
+        if fm is not None and fm[0] <= line <= fm[1]:
+            return K.FRONT_MATTER if line in doc.lines else default
+        k = self.special.get(line)
+        if k is not None:
+            return k
+        text = doc.lines.get(line)
+        if text is None:
+            return default
+        if doc.fence_at(line) is not None:
+            return K.CODE
+        return K.PROSE if text.strip() else K.BLANK
+
+
+class BlockMap:
+    """Line → index of the fence or table it belongs to."""
+
+    __slots__ = ("_doc",)
+
+    def __init__(self, doc: Doc) -> None:
+        self._doc = doc
+
+    def _find(self, line: int) -> int | None:
+        f = self._doc.fence_at(line)
+        if f is not None:
+            return f
+        return self._doc.table_at(line)
+
+    def __contains__(self, line: object) -> bool:
+        return isinstance(line, int) and self._find(line) is not None
+
+    def __getitem__(self, line: int) -> int:
+        idx = self._find(line)
+        if idx is None:
+            raise KeyError(line)
+        return idx
+
+
 @dataclass(slots=True)
 class Doc:
     """Scan result. Line numbers are 1-based; ``kinds[n]`` is the kind of line ``n``."""
 
     lines: dict[int, str]
-    kinds: dict[int, K] = field(default_factory=dict)
-    block: dict[int, int] = field(default_factory=dict)
+    kinds: KindMap = field(init=False)
+    """Line → kind, computed on demand from the special lines, fences and front matter."""
+    block: BlockMap = field(init=False)
     """Line → index into ``fences`` (for FENCE/CODE lines) or ``tables`` (TABLE lines)."""
     headings: list[Heading] = field(default_factory=list)
     fences: list[Fence] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    front_matter: dict[str, str] = field(default_factory=dict)
+    front_matter_lines: list[str] = field(default_factory=list)
     front_matter_range: tuple[int, int] | None = None
+    _front_matter: dict[str, str] | None = None
     last_line: int = 0
+    first: int = 1
     complete: bool = True
     """True when built from the full text, False from patch hunks."""
+
+    def __post_init__(self) -> None:
+        self.kinds = KindMap(self)
+        self.block = BlockMap(self)
 
     def heading_before(self, line: int) -> Heading | None:
         best = None
@@ -89,12 +154,38 @@ class Doc:
                 break
         return best
 
+    @property
+    def front_matter(self) -> dict[str, str]:
+        """The front matter as flat strings (parsed on first use)."""
+        if self._front_matter is None:
+            self._front_matter = parse_front_matter(self.front_matter_lines) if self.front_matter_lines else {}
+        return self._front_matter
+
     def heading_at(self, line: int) -> int | None:
         """The level of the heading on ``line``, or None."""
         if self.kinds.get(line) != K.HEADING:
             return None
         h = self.heading_before(line)
         return h.level if h is not None and h.line == line else None
+
+    def fence_at(self, line: int) -> int | None:
+        """Index of the fenced block that contains ``line`` (delimiters included)."""
+        fences = self.fences
+        i = bisect_right([f.start for f in fences], line) - 1 if len(fences) > 8 else None
+        if i is None:
+            for k, f in enumerate(fences):
+                if f.start <= line <= f.end:
+                    return k
+            return None
+        if i >= 0 and fences[i].start <= line <= fences[i].end:
+            return i
+        return None
+
+    def table_at(self, line: int) -> int | None:
+        for k, t in enumerate(self.tables):
+            if t.start <= line <= t.end:
+                return k
+        return None
 
     def section_end(self, heading: Heading) -> int:
         """Last line of the section that ``heading`` opens."""
@@ -105,7 +196,9 @@ class Doc:
 
     def title(self) -> str | None:
         """Front matter ``title``, else the first H1 (in partial texts only near the top)."""
-        t = self.front_matter.get("title")
+        t = _quick_title(self.front_matter_lines)
+        if t is None and self.front_matter_lines:
+            t = self.front_matter.get("title")
         if t:
             return t
         for h in self.headings:
@@ -141,11 +234,24 @@ def _flat(value: object) -> str:
 _FM_LINE = re.compile(r"^([A-Za-z_][\w.\-]*)\s*:\s?(.*)$")
 
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TITLE = re.compile(r"^title:[ \t]*([^'\"#|>&*!%@`{\[\s][^#]*?)[ \t]*$")
+
+
+def _quick_title(lines: list[str]) -> str | None:
+    """The ``title:`` of the front matter when it is a plain one-line scalar, without a YAML parse."""
+    for ln in lines:
+        if ln.startswith("title:"):
+            m = _TITLE.match(ln)
+            return m.group(1) if m and ": " not in m.group(1) else None
+    return None
+
+
 def parse_front_matter(lines: list[str]) -> dict[str, str]:
     """Front matter as flat strings; YAML first, a line parser when the YAML is broken."""
     text = "\n".join(lines)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         data = None
     if isinstance(data, dict):
@@ -167,6 +273,33 @@ def _table_name(doc: Doc, start: int, header: tuple[str, ...], seen: dict[str, i
     return base if seen[base] == 1 else f"{base} ({seen[base]})"
 
 
+_SPECIAL = re.compile(r"^[ \t]*(?:[`~#>:=<|]|[^\n]*\|)", re.MULTILINE)
+"""Lines on which a construct other than a paragraph can start or go on (all others are prose,
+blank, or code inside a fence)."""
+
+
+@lru_cache(maxsize=64)
+def _closing_fence(char: str, length: int, any_char: bool) -> re.Pattern[str]:
+    chars = "`~" if any_char else char
+    return re.compile(rf"^ {{0,3}}[{re.escape(chars)}]{{{length},}}[ \t]*$", re.MULTILINE)
+
+
+def _segments_of(lines: dict[int, str], first: int, last: int) -> list[tuple[int, int]]:
+    """Runs of consecutive known line numbers as (start, end)."""
+    out: list[tuple[int, int]] = []
+    keys = sorted(k for k in lines if first <= k <= last)
+    if not keys:
+        return out
+    start = prev = keys[0]
+    for k in keys[1:]:
+        if k != prev + 1:
+            out.append((start, prev))
+            start = k
+        prev = k
+    out.append((start, prev))
+    return out
+
+
 def scan(
     lines: dict[int, str],
     *,
@@ -174,11 +307,16 @@ def scan(
     last_line: int | None = None,
     front_matter: tuple[int, int] | None = None,
     open_fences: frozenset[int] = frozenset(),
+    text: str | None = None,
 ) -> Doc:
     """Scan the given lines (by line number). Unknown line numbers end open blocks.
 
     ``front_matter`` forces a known front-matter line range (for partial texts);
-    ``open_fences`` are line numbers at which a partial text starts inside a code block.
+    ``open_fences`` are line numbers at which a partial text starts inside a code block;
+    ``text`` is the whole text of a complete document (lines joined with ``\\n``), to save a join.
+
+    Only the "special" lines are visited one by one (found with one regular expression over each
+    run of known lines); the kind of the others follows from the ranges (see :class:`KindMap`).
     """
     doc = Doc(lines=lines, complete=complete)
     if not lines:
@@ -186,154 +324,185 @@ def scan(
     first = min(lines)
     last = last_line if last_line is not None else max(lines)
     doc.last_line = last
+    doc.first = first
     kinds = doc.kinds
-    i = first
+    start_at = first
     if front_matter is not None:
         a, b = front_matter
-        fm_lines = []
-        for k in range(a, b + 1):
-            if k in lines:
-                kinds[k] = K.FRONT_MATTER
-                if lines[k].strip() != "---":
-                    fm_lines.append(lines[k])
         doc.front_matter_range = front_matter
-        doc.front_matter = parse_front_matter(fm_lines)
-        i = b + 1
-    # front matter: only when line 1 is '---'
+        doc.front_matter_lines = [lines[k] for k in range(a, b + 1) if k in lines and lines[k].strip() != "---"]
+        start_at = b + 1
     elif lines.get(1) is not None and lines[1].strip() == "---":
         j = 2
-        fm: list[str] = []
         while j <= last and lines.get(j) is not None and lines[j].strip() not in ("---", "..."):
-            fm.append(lines[j])
             j += 1
         if lines.get(j) is not None:
-            for k in range(1, j + 1):
-                kinds[k] = K.FRONT_MATTER
             doc.front_matter_range = (1, j)
-            doc.front_matter = parse_front_matter(fm)
-            i = j + 1
-    fence: Fence | None = None
-    fence_char = ""
-    fence_len = 0
-    table_start = -1
-    table_header: tuple[str, ...] = ()
+            doc.front_matter_lines = [lines[k] for k in range(2, j)]
+            start_at = j + 1
     table_seen: dict[str, int] = {}
-    prev_kind = K.UNKNOWN
-    prev_text: str | None = None
-
-    def close_table(end: int) -> None:
-        nonlocal table_start
-        if table_start >= 0:
-            t = Table(table_start, end, table_header, "")
-            doc.tables.append(t)
-            idx = len(doc.tables) - 1
-            for k in range(table_start, end + 1):
-                doc.block[k] = idx
-            table_start = -1
-
-    while i <= last:
-        text = lines.get(i)
-        if i in open_fences and fence is None:
-            fence = Fence(i, i, "")
-            fence_char, fence_len = "`", 3
-            doc.fences.append(fence)
-        if text is None:
-            if fence is not None:
-                fence.end = i - 1
-                fence = None
-            close_table(i - 1)
-            kinds[i] = K.UNKNOWN
-            prev_kind, prev_text = K.UNKNOWN, None
-            i += 1
-            continue
-        stripped = text.strip()
-        if fence is not None:
-            m = _FENCE.match(text)
-            if (
-                m
-                and (m.group(1)[0] == fence_char or fence.start in open_fences)
-                and len(m.group(1)) >= fence_len
-                and not m.group(2)
-            ):
-                kinds[i] = K.FENCE
-                fence.end = i
-                doc.block[i] = len(doc.fences) - 1
-                fence = None
-            else:
-                kinds[i] = K.CODE
-                doc.block[i] = len(doc.fences) - 1
-            prev_kind, prev_text = kinds[i], text
-            i += 1
-            continue
-        if not stripped:
-            close_table(i - 1)
-            kinds[i] = K.BLANK
-            prev_kind, prev_text = K.BLANK, text
-            i += 1
-            continue
-        c = stripped[0]
-        kind = K.PROSE
-        if c in "`~":
-            m = _FENCE.match(text)
-            if m:
-                close_table(i - 1)
-                fence = Fence(i, i, m.group(2) or "")
-                fence_char, fence_len = m.group(1)[0], len(m.group(1))
-                doc.fences.append(fence)
-                doc.block[i] = len(doc.fences) - 1
-                kind = K.FENCE
-        elif c == "#":
-            m = _ATX.match(text)
-            if m and _TAB.match(m.group(2) or ""):
-                kind = K.DIRECTIVE  # a docfx tab marker, '# [Label](#tab/id)'
-            elif m:
-                close_table(i - 1)
-                kind = K.HEADING
-                doc.headings.append(Heading(i, len(m.group(1)), clean_heading(m.group(2) or "")))
-        elif c == ">":
-            kind = K.ALERT if _ALERT.match(text) else K.QUOTE
-        elif c == ":" and stripped.startswith(":::"):
-            kind = K.DIRECTIVE
-        elif c == "<" and stripped.startswith("<!--"):
-            kind = K.HTML_COMMENT
-        elif c == "|" or "|" in stripped:
-            if table_start >= 0:
-                kind = K.TABLE
-            elif _TABLE_SEP.match(text) and prev_kind == K.PROSE and prev_text and "|" in prev_text:
-                # previous line was the header
-                table_start = i - 1
-                table_header = tuple(split_row(prev_text))
-                kinds[i - 1] = K.TABLE
-                kind = K.TABLE
-            elif c == "|" and not complete and lines.get(i - 1) is None:
-                # a hunk that starts inside a table
-                table_start = i
-                table_header = ()
-                kind = K.TABLE
-        elif set(stripped) <= {"="} and prev_kind == K.PROSE and prev_text is not None:
-            # setext H1: 'Title' underlined with '==='
-            kinds[i - 1] = K.HEADING
-            doc.headings.append(Heading(i - 1, 1, clean_heading(prev_text)))
-            kind = K.HEADING
-        if kind != K.TABLE and table_start >= 0:
-            close_table(i - 1)
-        kinds[i] = kind
-        prev_kind, prev_text = kind, text
-        i += 1
-    if fence is not None:
-        fence.end = last
-    close_table(last)
+    segments = [(start_at, last)] if complete and start_at <= last else _segments_of(lines, start_at, last)
+    for seg_start, seg_end in segments:
+        if text is not None and complete and seg_start == 1 and seg_end == last:
+            seg_text = text
+        elif text is not None and complete:
+            # skip the front matter: find where seg_start begins in the text
+            offset = 0
+            for _ in range(seg_start - 1):
+                offset = text.index("\n", offset) + 1
+            seg_text = text[offset:]
+        else:
+            seg_text = "\n".join(lines[k] for k in range(seg_start, seg_end + 1))
+        _scan_segment(doc, lines, kinds, seg_start, seg_end, seg_text, open_fences)
     doc.headings.sort(key=lambda h: h.line)
+    doc.fences.sort(key=lambda f: f.start)
+    doc.tables.sort(key=lambda t: t.start)
     for t in doc.tables:
         t.name = _table_name(doc, t.start, t.header, table_seen)
     return doc
 
 
+def _scan_segment(
+    doc: Doc,
+    lines: dict[int, str],
+    kinds: KindMap,
+    seg_start: int,
+    seg_end: int,
+    seg_text: str,
+    open_fences: frozenset[int],
+) -> None:
+    fence: Fence | None = None
+    fence_char = ""
+    fence_len = 0
+    if seg_start in open_fences:
+        fence = Fence(seg_start, seg_start, "")
+        fence_char, fence_len = "`", 3
+        doc.fences.append(fence)
+    table_start = -1
+    table_end = -1
+    table_header: tuple[str, ...] = ()
+    prev_special = -10
+    prev_kind = K.UNKNOWN
+
+    def close_table() -> None:
+        nonlocal table_start
+        if table_start >= 0:
+            doc.tables.append(Table(table_start, table_end, table_header, ""))
+            table_start = -1
+
+    lineno = seg_start
+    pos = 0
+    n = len(seg_text)
+    while pos <= n:
+        if fence is not None:
+            # jump to the closing fence: the lines in between are code, known from the range
+            closing = _closing_fence(fence_char, fence_len, fence.start in open_fences)
+            cm = closing.search(seg_text, pos)
+            if cm is None:
+                break
+            lineno += seg_text.count("\n", pos, cm.start())
+            pos = cm.start()
+            if lineno > seg_end:
+                break
+            kinds[lineno] = K.FENCE
+            fence.end = lineno
+            fence = None
+            prev_special, prev_kind = lineno, K.FENCE
+            nl = seg_text.find("\n", pos)
+            if nl < 0:
+                break
+            lineno += 1
+            pos = nl + 1
+            continue
+        m = _SPECIAL.search(seg_text, pos)
+        if m is None:
+            break
+        lineno += seg_text.count("\n", pos, m.start())
+        pos = m.start()
+        i = lineno
+        if i > seg_end:
+            break
+        nl = seg_text.find("\n", pos)
+        if nl < 0:
+            pos = n + 1
+        else:
+            pos = nl + 1
+            lineno += 1
+        line = lines[i]
+        stripped = line.strip()
+        if table_start >= 0 and i != table_end + 1:
+            close_table()
+        c = stripped[0]
+        kind = K.PROSE
+        if c in "`~":
+            fm_ = _FENCE.match(line)
+            if fm_:
+                close_table()
+                fence = Fence(i, i, fm_.group(2) or "")
+                fence_char, fence_len = fm_.group(1)[0], len(fm_.group(1))
+                doc.fences.append(fence)
+                kind = K.FENCE
+        elif c == "#":
+            hm = _ATX.match(line)
+            if hm and _TAB.match(hm.group(2) or ""):
+                kind = K.DIRECTIVE  # a docfx tab marker, '# [Label](#tab/id)'
+            elif hm:
+                close_table()
+                kind = K.HEADING
+                doc.headings.append(Heading(i, len(hm.group(1)), clean_heading(hm.group(2) or "")))
+        elif c == ">":
+            kind = K.ALERT if _ALERT.match(line) else K.QUOTE
+        elif c == ":" and stripped.startswith(":::"):
+            kind = K.DIRECTIVE
+        elif c == "<" and stripped.startswith("<!--"):
+            kind = K.HTML_COMMENT
+        elif c == "=" and set(stripped) <= {"="}:
+            prev_text = lines.get(i - 1)
+            prev_is_prose = (prev_special == i - 1 and prev_kind == K.PROSE) or (
+                prev_special != i - 1 and prev_text is not None and prev_text.strip() != "" and i - 1 >= seg_start
+            )
+            if prev_is_prose and prev_text is not None:
+                # setext H1: 'Title' underlined with '==='
+                kinds[i - 1] = K.HEADING
+                doc.headings.append(Heading(i - 1, 1, clean_heading(prev_text)))
+                kind = K.HEADING
+        if kind == K.PROSE and "|" in stripped:
+            if table_start >= 0:
+                kind = K.TABLE
+                table_end = i
+            elif (
+                _TABLE_SEP.match(line)
+                and prev_special == i - 1
+                and prev_kind == K.PROSE
+                and "|" in lines[i - 1]
+            ):
+                table_start, table_end = i - 1, i
+                table_header = tuple(split_row(lines[i - 1]))
+                kinds[i - 1] = K.TABLE
+                kind = K.TABLE
+            elif c == "|" and not doc.complete and i == seg_start:
+                # a hunk that starts inside a table
+                table_start, table_end = i, i
+                table_header = ()
+                kind = K.TABLE
+        if kind != K.PROSE:
+            kinds[i] = kind
+        elif kinds.special.get(i) is None:
+            kinds[i] = K.PROSE
+        prev_special, prev_kind = i, kinds.special[i]
+    if fence is not None:
+        fence.end = seg_end
+    close_table()
+
+
 def scan_text(text: str) -> Doc:
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return scan({n: ln.rstrip("\r") for n, ln in enumerate(lines, 1)}, complete=True, last_line=len(lines))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    parts = text.split("\n") if text else []
+    return scan(dict(zip(range(1, len(parts) + 1), parts, strict=True)), complete=True,
+                last_line=len(parts), text=text)
 
 
 _FM_KEY = re.compile(r"^[A-Za-z_][\w.\-]*\s*:")

@@ -4,7 +4,9 @@ removed with added lines."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from difflib import SequenceMatcher
 
 _TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
@@ -25,14 +27,21 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+@lru_cache(maxsize=4096)
+def _bag(text: str) -> Counter[str]:
+    return Counter(_TOKEN.findall(text))
+
+
 def similarity(a: str, b: str) -> float:
+    """Share of words two lines have in common (2·|A∩B| / (|A|+|B|) over word multisets): the
+    order-free upper bound of difflib's ratio, cheap enough to pair every line of large blocks."""
     if a == b:
         return 1.0
-    ta = [t for t, _, _ in tokens(a)]
-    tb = [t for t, _, _ in tokens(b)]
-    if not ta or not tb:
+    ba, bb = _bag(a), _bag(b)
+    total = ba.total() + bb.total()
+    if not total:
         return 0.0
-    return SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+    return 2 * (ba & bb).total() / total
 
 
 def _span(text: str, toks: list[tuple[str, int, int]], i: int, j: int) -> str:

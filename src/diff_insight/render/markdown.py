@@ -25,6 +25,7 @@ FIXED_HEADINGS = (
 TABLE_HEADER = "|  Filename  | Type |    Title    | Status | A  | D  | M  |"
 TABLE_RULE = "|------------|------|-------------|--------|----|----|----|"
 _BACKTICKS = re.compile(r"`+")
+_SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -125,7 +126,7 @@ def _bullets(items: tuple[str, ...], none_text: str) -> str:
 def render_report(report: Report) -> str:
     """The report as Markdown."""
     out: list[str] = []
-    fm = yaml.safe_dump(front_matter(report), allow_unicode=True, sort_keys=False, width=10**9)
+    fm = yaml.dump(front_matter(report), Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=10**9)
     out.append("---\n" + fm + "\n---\n\n")
     if report.changeset.permalink:
         out.append(f'[View Diff on GitHub]({report.changeset.permalink}){{target="_blank"}}\n\n')

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -93,7 +94,7 @@ def _md_escape(text: str) -> str:
 
 
 def _basename(path: str) -> str:
-    return PurePosixPath(path).name or path
+    return path.rstrip("/").rsplit("/", 1)[-1] or path
 
 
 def _type_key(t: ChangeType) -> str:
@@ -257,9 +258,14 @@ def _noun(entry: FileEntry) -> str:
 
 def _display_names(paths: Sequence[str]) -> list[str]:
     """File names, or full paths where two of the given files share a name."""
+    return list(_display_names_cached(tuple(paths)))
+
+
+@lru_cache(maxsize=256)
+def _display_names_cached(paths: tuple[str, ...]) -> tuple[str, ...]:
     names = [_basename(p) for p in paths]
     dup = {n for n, c in Counter(names).items() if c > 1}
-    return [p if n in dup else n for p, n in zip(paths, names, strict=True)]
+    return tuple(p if n in dup else n for p, n in zip(paths, names, strict=True))
 
 
 # --- items and sentences per fact kind ---------------------------------------------------------
@@ -586,6 +592,13 @@ def _title_doc(st: _Style, entry: FileEntry) -> str:
 def _headline(st: _Style, entry: FileEntry, doc: str) -> str:
     """The file's title: the document and its most telling change (white space collapsed, and none
     next to full-width punctuation, where a file name or a value in a title may have left some)."""
+    return _headline_cached(st.cat.locale, st.markdown, st.limit, entry, doc)
+
+
+@lru_cache(maxsize=16384)
+def _headline_cached(locale: str, markdown: bool, limit: int | None, entry: FileEntry, doc: str) -> str:
+    # the same title is asked for by the summary table, the highlights and the summary
+    st = _Style(catalog(locale), markdown, limit)
     return _FULLWIDTH_SPACE.sub("", " ".join(_headline_text(st, entry, doc).split()))
 
 
@@ -711,7 +724,13 @@ def _cluster_sentence(st: _Style, entry: FileEntry) -> str:
     peers = entry.cluster_peers()
     if cluster is None or not peers:
         return ""
-    files = st.capped([st.code(n) for n in _display_names(peers)], PEER_LIMIT)
+    # names are disambiguated across the whole cluster (computed once per cluster), and only the
+    # shown ones are formatted: the sentence stays linear in the cluster's size
+    shown = dict(zip(cluster.paths, _display_names_cached(cluster.paths), strict=True))
+    head = [st.code(shown[p]) for p in peers[: PEER_LIMIT + 1]]
+    if len(peers) > PEER_LIMIT + 1:
+        head = head[:PEER_LIMIT] + ["…"] * (len(peers) - PEER_LIMIT)
+    files = st.capped(head, PEER_LIMIT)
     if cluster.replacements:
         return st.msg(
             "cluster.replacements", count=len(peers), files=files, replacements=_replacements(st, cluster)

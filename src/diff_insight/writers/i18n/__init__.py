@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -177,9 +177,7 @@ class Catalog:
 
     def number(self, n: int | float) -> str:
         """A locale-formatted number (at most one decimal place for fractions)."""
-        if isinstance(n, float) and not n.is_integer():
-            return str(format_decimal(n, format="#,##0.#", locale=self._babel))
-        return str(format_decimal(n, locale=self._babel))
+        return _format_number(self.locale, n)
 
     def percent(self, ratio: float) -> str:
         """A ratio as a whole percentage (``0.714`` → ``71%``)."""
@@ -199,6 +197,14 @@ class Catalog:
             if value < 1024 or unit == "gb":
                 break
         return self.msg(f"size.{unit}", value=self.number(round(value, 1)))
+
+
+@lru_cache(maxsize=4096)
+def _format_number(locale: str, n: int | float) -> str:
+    babel = Locale.parse(locale)
+    if isinstance(n, float) and not n.is_integer():
+        return str(format_decimal(n, format="#,##0.#", locale=babel))
+    return str(format_decimal(n, locale=babel))
 
 
 @cache
