@@ -60,7 +60,19 @@ def git(repo: Path, *args: str) -> str:
 def report_cmd(repo: Path, base: str, head: str, out: Path) -> list[str]:
     locales = ["--locale", "ja_JP", "--locale", "zh_CN", "--locale", "en_US"]
     template = "{locale}/report-%Y%m%d-{category}.md"
-    return [*EXE, "report", str(repo), base, head, *locales, "--out-dir", str(out), "--out", template, "--quiet"]
+    return [
+        *EXE,
+        "report",
+        str(repo),
+        base,
+        head,
+        *locales,
+        "--out-dir",
+        str(out),
+        "--out",
+        template,
+        "--quiet",
+    ]
 
 
 def bench_range(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import lru_cache
 
 import yaml
 
@@ -158,7 +158,9 @@ class Doc:
     def front_matter(self) -> dict[str, str]:
         """The front matter as flat strings (parsed on first use)."""
         if self._front_matter is None:
-            self._front_matter = parse_front_matter(self.front_matter_lines) if self.front_matter_lines else {}
+            self._front_matter = (
+                parse_front_matter(self.front_matter_lines) if self.front_matter_lines else {}
+            )
         return self._front_matter
 
     def heading_at(self, line: int) -> int | None:
@@ -330,7 +332,9 @@ def scan(
     if front_matter is not None:
         a, b = front_matter
         doc.front_matter_range = front_matter
-        doc.front_matter_lines = [lines[k] for k in range(a, b + 1) if k in lines and lines[k].strip() != "---"]
+        doc.front_matter_lines = [
+            lines[k] for k in range(a, b + 1) if k in lines and lines[k].strip() != "---"
+        ]
         start_at = b + 1
     elif lines.get(1) is not None and lines[1].strip() == "---":
         j = 2
@@ -459,7 +463,10 @@ def _scan_segment(
         elif c == "=" and set(stripped) <= {"="}:
             prev_text = lines.get(i - 1)
             prev_is_prose = (prev_special == i - 1 and prev_kind == K.PROSE) or (
-                prev_special != i - 1 and prev_text is not None and prev_text.strip() != "" and i - 1 >= seg_start
+                prev_special != i - 1
+                and prev_text is not None
+                and prev_text.strip() != ""
+                and i - 1 >= seg_start
             )
             if prev_is_prose and prev_text is not None:
                 # setext H1: 'Title' underlined with '==='
@@ -501,8 +508,12 @@ def scan_text(text: str) -> Doc:
     if text.endswith("\n"):
         text = text[:-1]
     parts = text.split("\n") if text else []
-    return scan(dict(zip(range(1, len(parts) + 1), parts, strict=True)), complete=True,
-                last_line=len(parts), text=text)
+    return scan(
+        dict(zip(range(1, len(parts) + 1), parts, strict=True)),
+        complete=True,
+        last_line=len(parts),
+        text=text,
+    )
 
 
 _FM_KEY = re.compile(r"^[A-Za-z_][\w.\-]*\s*:")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 _TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
 MAX_TERM_TOKENS = 6
