@@ -119,6 +119,10 @@ class ContentReader(Protocol):
 
     def close(self) -> None: ...
 
+    def fresh(self) -> ContentReader:
+        """An equivalent, unstarted reader, safe to use in another process."""
+        ...
+
 
 class NoContent:
     """A :class:`ContentReader` for sources that only know the patch."""
@@ -128,3 +132,6 @@ class NoContent:
 
     def close(self) -> None:
         return None
+
+    def fresh(self) -> NoContent:
+        return self

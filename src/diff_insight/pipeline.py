@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from diff_insight import __version__
 from diff_insight.analysis.analyze import analyze_file, file_kind
@@ -94,25 +96,80 @@ def open_source(request: ReportRequest) -> tuple[ChangeSet, ContentReader]:
     return open_patch(request.source)
 
 
+def default_workers(n_files: int) -> int:
+    """Processes to use: 1 for small ranges or where ``fork`` is unavailable, else up to 4.
+    ``DIFF_INSIGHT_WORKERS`` overrides."""
+    env = os.environ.get("DIFF_INSIGHT_WORKERS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            return 1
+    if n_files < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+PARALLEL_MIN_FILES = 150
+"""Ranges with fewer files are analysed in one process (starting workers would cost more)."""
+
+# State shared with forked workers (read-only, inherited copy-on-write, never pickled).
+_SHARED: dict[str, Any] = {}
+
+
+def _analyze_chunk(bounds: tuple[int, int]) -> list[FileAnalysis]:
+    files: Sequence[FileChange] = _SHARED["files"]
+    reader = _SHARED.get("worker_reader")
+    if reader is None:
+        reader = _SHARED["reader"].fresh()
+        _SHARED["worker_reader"] = reader
+    return [_analyze_one(files[i], reader) for i in range(*bounds)]
+
+
+def _chunks(n: int, parts: int) -> list[tuple[int, int]]:
+    size = max(1, -(-n // parts))
+    return [(i, min(n, i + size)) for i in range(0, n, size)]
+
+
 def analyze_changeset(
-    changeset: ChangeSet, reader: ContentReader, progress: Progress | None = None
+    changeset: ChangeSet, reader: ContentReader, progress: Progress | None = None, workers: int | None = None
 ) -> list[FileEntry]:
     """Facts, type and cluster of every file, in diff order. Full texts are read one file at a
-    time and dropped after use."""
+    time and dropped after use. Large ranges are analysed by several forked processes; the result
+    does not depend on how many."""
+    files = changeset.files
+    n_workers = default_workers(len(files)) if workers is None else workers
     analyses: list[FileAnalysis] = []
-    if progress:
-        progress.start("analysing", len(changeset.files))
-    for change in changeset.files:
-        analyses.append(_analyze_one(change, reader))
+    if n_workers > 1 and len(files) > 1:
+        _SHARED.update(files=files, reader=reader)
+        try:
+            chunks = _chunks(len(files), n_workers * 4)
+            with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = [pool.submit(_analyze_chunk, c) for c in chunks]
+                if progress:
+                    progress.start("analysing", len(files))
+                for fut, (a, b) in zip(futures, chunks, strict=True):
+                    analyses.extend(fut.result())
+                    if progress:
+                        progress.advance(b - a)
+        finally:
+            _SHARED.clear()
+            if progress:
+                progress.stop()
+    else:
         if progress:
-            progress.advance()
-    if progress:
-        progress.stop()
+            progress.start("analysing", len(files))
+        for change in files:
+            analyses.append(_analyze_one(change, reader))
+            if progress:
+                progress.advance()
+        if progress:
+            progress.stop()
     clusters = cluster_files(analyses)
     cluster_of = {p: c for c in clusters for p in c.paths}
     return [
         FileEntry(change=c, analysis=a, classification=classify(c, a), cluster=cluster_of.get(c.path))
-        for c, a in zip(changeset.files, analyses, strict=True)
+        for c, a in zip(files, analyses, strict=True)
     ]
 
 
@@ -139,6 +196,56 @@ def report_day(request: ReportRequest, changeset: ChangeSet, config: Config) -> 
     return datetime.now(tz).date()
 
 
+@dataclass(frozen=True, slots=True)
+class ReportJob:
+    """One report to write: a category's files in one locale."""
+
+    category: str
+    locale: str
+    members: tuple[int, ...]
+    """Indexes into the analysed entries, in diff order."""
+    context: ReportContext
+
+
+def plan_reports(
+    changeset: ChangeSet, entries: Sequence[FileEntry], config: Config, locales: Sequence[str]
+) -> tuple[list[ReportJob], int]:
+    """One job per (category with changes × locale), and the number of files left out."""
+    groups, left_out = Categorizer(config).split(e.change.path for e in entries)
+    repo_name = changeset.repository.slug or (
+        Path(changeset.repository.local_path).name if changeset.repository.local_path else None
+    )
+    jobs = [
+        ReportJob(
+            category,
+            locale,
+            tuple(idx),
+            ReportContext(category=category, repository=repo_name, total_files_in_range=len(entries)),
+        )
+        for category, idx in groups.items()
+        for locale in locales
+    ]
+    return jobs, len(left_out)
+
+
+def build_report(
+    job: ReportJob, changeset: ChangeSet, entries: Sequence[FileEntry], day: date, writer: Writer
+) -> Report:
+    members = [entries[i] for i in job.members]
+    texts = writer.describe_files(members, job.locale)
+    overview = writer.overview(members, texts, job.locale, job.context)
+    return Report(
+        category=job.category,
+        locale=job.locale,
+        date=day,
+        changeset=changeset,
+        files=tuple(ReportFile(e, t) for e, t in zip(members, texts, strict=True)),
+        overview=overview,
+        engine=writer.name,
+        engine_version=f"{__version__}+{writer.name}.{writer.version}",
+    )
+
+
 def build_reports(
     changeset: ChangeSet,
     entries: Sequence[FileEntry],
@@ -148,31 +255,34 @@ def build_reports(
     writer: Writer,
 ) -> tuple[list[Report], int]:
     """One report per (category with changes × locale), and the number of files left out."""
-    categorizer = Categorizer(config)
-    groups, left_out = categorizer.split(e.change.path for e in entries)
-    repo_name = changeset.repository.slug or (
-        Path(changeset.repository.local_path).name if changeset.repository.local_path else None
-    )
-    reports: list[Report] = []
-    for category, idx in groups.items():
-        members = [entries[i] for i in idx]
-        ctx = ReportContext(category=category, repository=repo_name, total_files_in_range=len(entries))
-        for locale in locales:
-            texts = writer.describe_files(members, locale)
-            overview = writer.overview(members, texts, locale, ctx)
-            reports.append(
-                Report(
-                    category=category,
-                    locale=locale,
-                    date=day,
-                    changeset=changeset,
-                    files=tuple(ReportFile(e, t) for e, t in zip(members, texts, strict=True)),
-                    overview=overview,
-                    engine=writer.name,
-                    engine_version=f"{__version__}+{writer.name}.{writer.version}",
-                )
-            )
-    return reports, len(left_out)
+    jobs, left_out = plan_reports(changeset, entries, config, locales)
+    return [build_report(j, changeset, entries, day, writer) for j in jobs], left_out
+
+
+def _render_job(i: int) -> str:
+    sh = _SHARED
+    return render_report(build_report(sh["jobs"][i], sh["changeset"], sh["entries"], sh["day"], sh["writer"]))
+
+
+def render_jobs(
+    jobs: Sequence[ReportJob],
+    changeset: ChangeSet,
+    entries: Sequence[FileEntry],
+    day: date,
+    writer: Writer,
+    workers: int = 1,
+) -> list[str]:
+    """The Markdown of every job, in order; several forked processes when the writer allows it."""
+    if workers > 1 and len(jobs) > 1 and getattr(writer, "parallel_safe", False):
+        _SHARED.update(jobs=jobs, changeset=changeset, entries=entries, day=day, writer=writer)
+        try:
+            with ProcessPoolExecutor(
+                min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")
+            ) as pool:
+                return list(pool.map(_render_job, range(len(jobs))))
+        finally:
+            _SHARED.clear()
+    return [render_report(build_report(j, changeset, entries, day, writer)) for j in jobs]
 
 
 def write_all(items: Sequence[tuple[Path, str]]) -> None:
@@ -238,21 +348,24 @@ def generate_reports(
             ),
         )
     day = report_day(request, changeset, config)
-    reports, left_out = build_reports(changeset, entries, config, day, locales, writer or FactsWriter())
+    jobs, left_out = plan_reports(changeset, entries, config, locales)
     if left_out:
         _warn(f"{left_out} file(s) matched no category and were left out (catch-all is off)")
-    items: list[tuple[Path, str]] = []
-    written: list[WrittenReport] = []
-    for rep in reports:
-        path = render_out_path(
-            config.out, category=rep.category, locale=rep.locale, day=rep.date, root=request.out_root
-        )
-        items.append((path, render_report(rep)))
-        written.append(WrittenReport(path, rep.category, rep.locale, len(rep.files)))
-    if len({p for p, _ in items}) != len(items):
+    paths = [
+        render_out_path(config.out, category=j.category, locale=j.locale, day=day, root=request.out_root)
+        for j in jobs
+    ]
+    if len(set(paths)) != len(paths):
         raise RenderError(
             f"the output template {config.out!r} maps different reports to the same file; "
             "include {category} and {locale}"
         )
+    texts = render_jobs(
+        jobs, changeset, entries, day, writer or FactsWriter(), workers=default_workers(len(entries))
+    )
+    items = list(zip(paths, texts, strict=True))
+    written = [
+        WrittenReport(path, j.category, j.locale, len(j.members)) for path, j in zip(paths, jobs, strict=True)
+    ]
     write_all(items)
     return RunResult(written, changeset, left_out, warnings)

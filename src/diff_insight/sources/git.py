@@ -516,6 +516,10 @@ class GitContentReader:
     def __enter__(self) -> GitContentReader:
         return self
 
+    def fresh(self) -> GitContentReader:
+        """An equivalent reader with no process of its own yet (for a worker process)."""
+        return GitContentReader(self._git.repo, max_bytes=self.max_bytes, git=self._git.executable)
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

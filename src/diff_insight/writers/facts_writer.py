@@ -1060,6 +1060,8 @@ class FactsWriter:
     """The deterministic engine: titles, explanations and the report overview from the facts."""
 
     name = "facts"
+    parallel_safe = True
+    """Pure and stateless: may run in forked worker processes."""
     version = "1"
 
     def describe_files(self, entries: Sequence[FileEntry], locale: str) -> list[FileText]:
