@@ -437,3 +437,22 @@ def test_invalid_utf8_is_replaced_and_flagged(git_repo: GitRepo, tmp_path: Path)
     text = Path(json.loads(out)[0]["path"]).read_text(encoding="utf-8")
     assert "caf\ufffd" in text
     assert yaml.safe_load(text.split("\n---\n", 1)[0][4:])["files"][0]["encoding_replaced"] is True
+
+
+def test_parallel_workers_give_identical_reports(
+    example: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked analysis and writing must not change a byte (nor the order of anything)."""
+    repo, cfg = example
+    outs = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv("DIFF_INSIGHT_WORKERS", workers)
+        (tmp_path / workers).mkdir()
+        code, out, err = run(
+            ["report", str(repo), "base", "head", "--config", str(cfg), "--json"], cwd=tmp_path / workers
+        )
+        assert code == 0, err
+        outs.append(
+            {Path(w["path"]).name + w["locale"]: Path(w["path"]).read_bytes() for w in json.loads(out)}
+        )
+    assert outs[0] == outs[1] and len(outs[0]) == 9

@@ -1,0 +1,118 @@
+"""Check reports against git on real ranges of the shared sample repository (not a test: it needs
+the bundle). For every range: every changed file appears in exactly one report per locale, A/D equal
+`git diff --numstat`, every hunk of `git diff -M` is in a report (no patch cut), front matter parses
+as YAML, anchors follow the md5 rule, and each file's diff fence is closed.
+
+Usage: python bench/verify_ranges.py [--bundle PATH] [--all-commits]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from diff_insight.config import Config  # noqa: E402
+from diff_insight.pipeline import ReportRequest, generate_reports  # noqa: E402
+from diff_insight.render.markdown import parse_report  # noqa: E402
+
+ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+LOCALES = ["ja_JP", "zh_CN", "en_US"]
+CATEGORIES = {"learn": ["reference/docs-conceptual/learn"], "install": ["reference/docs-conceptual/install"],
+              "media": ["**/media/**"]}
+
+
+def git(repo: Path, *args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(repo), *args], env=ENV, capture_output=True, check=True).stdout
+
+
+def numstat(repo: Path, base: str, head: str) -> dict[str, tuple[int, int]]:
+    parts = git(repo, "diff", "-M", "--numstat", "-z", base, head).decode().split("\0")
+    out: dict[str, tuple[int, int]] = {}
+    i = 0
+    while i < len(parts) - 1:
+        a, d, path = parts[i].split("\t")
+        if path == "":
+            path, i = parts[i + 2], i + 3
+        else:
+            i += 1
+        out[path] = (0 if a == "-" else int(a), 0 if d == "-" else int(d))
+    return out
+
+
+def check(repo: Path, base: str, head: str, out: Path) -> tuple[int, list[str]]:
+    problems: list[str] = []
+    cfg = Config(locales=LOCALES, categories=CATEGORIES)
+    result = generate_reports(ReportRequest("git", str(repo), base, head, out_root=out), cfg)
+    expected = numstat(repo, base, head)
+    full = git(repo, "diff", "-M", base, head).decode("utf-8", "replace")
+    for locale in LOCALES:
+        seen: dict[str, tuple[int, int]] = {}
+        hunks = 0
+        for w in (w for w in result.reports if w.locale == locale):
+            text = w.path.read_text(encoding="utf-8")
+            try:
+                rep = parse_report(text)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"{w.path}: does not parse: {exc}")
+                continue
+            if text.count("<details>") != len(rep.files) or text.count("</details>") != len(rep.files):
+                problems.append(f"{w.path}: details blocks unbalanced")
+            for f in rep.files:
+                if f.path in seen:
+                    problems.append(f"{f.path} twice in {locale}")
+                seen[f.path] = (f.additions, f.deletions)
+                if f.anchor != "item-" + hashlib.md5(f.path.encode()).hexdigest()[:6]:
+                    problems.append(f"{f.path}: anchor {f.anchor}")
+                if "@@" in f.diff:
+                    h = f.diff[f.diff.index("@@"):]
+                    if h not in full:
+                        problems.append(f"{f.path}: patch differs from git diff")
+                    hunks += h.count("\n@@") + 1
+        if seen != expected:
+            missing = set(expected) - set(seen)
+            wrong = {p for p in seen if p in expected and seen[p] != expected[p]}
+            problems.append(f"{locale}: missing {sorted(missing)[:3]} wrong counts {sorted(wrong)[:3]}")
+        if hunks != full.count("\n@@ ") + full.startswith("@@ "):
+            problems.append(f"{locale}: {hunks} hunks in reports, git has {full.count(chr(10) + '@@ ')}")
+    return len(expected), problems
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bundle", type=Path, default=ROOT.parent / "shared" / "data" / "powershell-docs-sample.bundle")
+    ap.add_argument("--all-commits", action="store_true", help="also every single commit (#n-1..#n)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        subprocess.run(["git", "clone", "-q", str(args.bundle), str(repo)], check=True, env=ENV)
+        commits = git(repo, "rev-list", "--reverse", "main").decode().split()
+        ranges = [(0, 196), (81, 82), (5, 9), (24, 25), (22, 23), (79, 80), (98, 99), (7, 8), (75, 76), (73, 74),
+                  (73, 76), (138, 139), (121, 122), (101, 102), (118, 119)]
+        if args.all_commits:
+            ranges += [(i - 1, i) for i in range(1, len(commits))]
+        total_files = 0
+        failures = 0
+        for a, b in ranges:
+            out = Path(tmp) / f"out-{a}-{b}"
+            n, problems = check(repo, commits[a], commits[b], out)
+            total_files += n
+            if problems:
+                failures += 1
+                print(f"#{a}..#{b}: {n} files: FAIL")
+                for p in problems[:10]:
+                    print("   ", p)
+        print(f"{len(ranges)} ranges, {total_files} changed files, 3 locales: {len(ranges) - failures} passed, "
+              f"{failures} failed")
+        sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
