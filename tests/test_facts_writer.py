@@ -180,6 +180,11 @@ SAMPLES: dict[type[F.Fact], tuple[F.Fact, Callable[[Catalog], list[str]]]] = {
         F.TermReplaced("DALL-E", "image generation models", 3),
         lambda c: ["DALL-E", "image generation models"],
     ),
+    F.WordsInserted: (
+        F.WordsInserted("and GPT-image-1", 3),
+        lambda c: [c.quote("and GPT-image-1"), c.msg("unit.times", count=3)],
+    ),
+    F.WordsDeleted: (F.WordsDeleted("DALL-E", 1), lambda c: [c.quote("DALL-E")]),
     F.TextEdited: (
         F.TextEdited(37, 41),
         lambda c: [c.msg("unit.lines", count=37), c.msg("unit.lines", count=41)],
@@ -354,6 +359,7 @@ def _variants_corpus() -> list[FileEntry]:
         entry("a/fm-title.md", [F.FrontMatterChanged("title", "Old title", "New title")]),
         entry("a/fm-other.md", [F.FrontMatterChanged("author", "alice", "bob")]),
         entry("a/term-once.md", [F.TermReplaced("Azure AD", "Microsoft Entra ID", 1)]),
+        entry("a/words-once.md", [F.WordsInserted("preview", 1), F.WordsDeleted("legacy", 2)]),
         entry("a/code-nolang.md", [F.CodeBlockAdded("", 3), F.CodeBlockChanged("", 0, 2)]),
         entry(
             "a/tables.md",
@@ -464,11 +470,23 @@ def _report_corpus() -> list[FileEntry]:
     return out
 
 
+def _words_corpus() -> list[FileEntry]:
+    """Words inserted into and removed from sentences across files (the insights about them)."""
+    out = [
+        entry(f"w/filter{i}.md", [F.WordsDeleted("DALL-E", 1 + i), F.WordsInserted("and GPT-image-1", 1)])
+        for i in range(3)
+    ]
+    out += [entry(f"w/more{i}.md", [F.WordsDeleted(f"word {j}", 1) for j in range(3)]) for i in range(2)]
+    out += [entry("w/alone.md", [F.WordsInserted("only here", 1)])]
+    return out
+
+
 REPORTS: list[tuple[list[FileEntry], ReportContext]] = [
     ([sample_entry(t) for t in F.ALL_FACT_TYPES], CTX),
     (_groups_corpus(), CTX),
     (_variants_corpus(), replace(CTX, total_files_in_range=0)),
     (_report_corpus(), CTX),
+    (_words_corpus(), CTX),
     ([], CTX),
     ([entry("one/file.md", [F.HeadingAdded(2, "Only")], type=ChangeType.NEW_FEATURE)], CTX),
     ([entry("one/minor.md", [F.HeadingAdded(2, "Only")])], CTX),
@@ -559,6 +577,38 @@ def test_title_names_the_document_and_the_main_change() -> None:
     assert ja == "『Models』に「Image generation models」セクションを追加"
 
 
+def test_title_of_a_file_that_only_loses_a_word() -> None:
+    e = entry("articles/content-filter.md", [F.WordsDeleted("DALL-E", 1)])
+    titles = {loc: FactsWriter().describe_files([e], loc)[0].title for loc in SUPPORTED}
+    assert titles == {
+        "en_US": "content-filter.md: “DALL-E” removed from the text",
+        "zh_CN": "content-filter.md删除了“DALL-E”一词",
+        "ja_JP": "content-filter.md から「DALL-E」という語句を削除",
+    }
+    titled = replace(e, analysis=replace(e.analysis, title="Content filtering"))
+    assert (
+        FactsWriter().describe_files([titled], "ja_JP")[0].title
+        == "『Content filtering』から「DALL-E」という語句を削除"
+    )
+    assert (
+        FactsWriter().describe_files([titled], "zh_CN")[0].title == "《Content filtering》删除了“DALL-E”一词"
+    )
+
+
+def test_titles_of_word_insertions_and_several_words() -> None:
+    inserted = entry("a/models.md", [F.WordsInserted("and GPT-image-1", 2)], title="Models")
+    several = entry("a/models.md", [F.WordsDeleted(w, 1) for w in ("DALL-E", "DALL-E 3", "legacy", "beta")])
+    en = FactsWriter().describe_files([inserted, several], "en_US")
+    assert en[0].title == "Models: “and GPT-image-1” added to the text"
+    assert en[1].title == "models.md: “DALL-E”, “DALL-E 3”, and 2 more removed from the text"
+    zh = FactsWriter().describe_files([inserted, several], "zh_CN")
+    assert zh[0].title == "《Models》新增了“and GPT-image-1”一词"
+    assert zh[1].title == "models.md删除了“DALL-E”和“DALL-E 3”等4个词语"
+    ja = FactsWriter().describe_files([inserted, several], "ja_JP")
+    assert ja[0].title == "『Models』に「and GPT-image-1」という語句を追加"
+    assert ja[1].title == "models.md から「DALL-E」、「DALL-E 3」など 4 件の語句を削除"
+
+
 def test_long_titles_name_the_file_instead() -> None:
     long = "A very long document title that goes on and on beyond any table cell"
     e = entry("articles/how-to/long.md", [F.HeadingAdded(2, "Setup")], title=long)
@@ -642,6 +692,55 @@ def test_explanation_is_capped_and_says_what_was_left_out(locale: str) -> None:
     assert any(cat.msg("note.more", count=n) in t.explanation for n in range(1, len(facts)))
     # the most important facts come first
     assert t.explanation.index("Image generation models") < t.explanation.index("Regional quotas")
+
+
+def test_word_edits_are_told_with_counts_next_to_term_replacements() -> None:
+    e = entry(
+        "articles/content-filter.md",
+        [
+            F.TextEdited(1, 1),
+            F.SentenceAdded("A new sentence."),
+            F.WordsDeleted("DALL-E", 1),
+            F.WordsInserted("and GPT-image-1", 2),
+            F.TermReplaced("Azure OpenAI", "Azure AI Foundry", 1),
+        ],
+    )
+    expected = {
+        "en_US": (
+            "“Azure OpenAI” was replaced by “Azure AI Foundry”. "
+            "“and GPT-image-1” was added to existing sentences (2 times). "
+            "“DALL-E” was removed from an existing sentence. "
+            "The passage “A new sentence.” was added. Other wording was revised as well"
+        ),
+        "zh_CN": (
+            "将“Azure OpenAI”替换为“Azure AI Foundry”。在原有句子中加入了“and GPT-image-1”（共2处）。"
+            "从原有句子中删除了“DALL-E”。新增了一段内容：“A new sentence.”。此外还修改了部分文字"
+        ),
+        "ja_JP": (
+            "「Azure OpenAI」が「Azure AI Foundry」に置き換えられました。"
+            "既存の文に「and GPT-image-1」という語句が追加されました（2 か所）。"
+            "既存の文から「DALL-E」という語句が削除されました。"
+            "「A new sentence.」という文章が追加されました。このほか、本文の一部が修正されました"
+        ),
+    }
+    for locale, text in expected.items():
+        [t] = FactsWriter().describe_files([e], locale)
+        assert text in t.explanation, t.explanation
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_several_word_edits_of_one_kind_make_one_sentence(locale: str) -> None:
+    cat = catalog(locale)
+    facts = [F.WordsDeleted(f"word{i}", 2 if i == 0 else 1) for i in range(7)]
+    [t] = FactsWriter().describe_files([entry("a.md", facts)], locale)
+    for i in range(LIST_LIMIT):
+        assert cat.quote(f"word{i}") in t.explanation
+    assert cat.quote(f"word{LIST_LIMIT}") not in t.explanation
+    assert cat.msg("list.more", count=7 - LIST_LIMIT) in t.explanation
+    assert (
+        cat.msg("fmt.detail", text=cat.quote("word0"), detail=cat.msg("unit.times", count=2)) in t.explanation
+    )
+    assert t.explanation.count(cat.quote("word1")) == 1
 
 
 @pytest.mark.parametrize("locale", SUPPORTED)
@@ -780,6 +879,42 @@ def test_insights_report_terms_replaced_across_files(locale: str) -> None:
     assert cat.msg("unit.times", count=6) in para and cat.number(3) in para
     assert all(PurePosixPath(p).name in para for p in paths)
     assert not any(cat.quote("Something") in p for p in ov.insights)  # one file is not a pattern
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_insights_report_words_edited_across_files(locale: str) -> None:
+    cat = catalog(locale)
+    _, ov = run(_words_corpus(), locale)
+    [para] = [p for p in ov.insights if cat.quote("DALL-E") in p]
+
+    def files(*names: str) -> str:
+        return cat.join(cat.code(n) for n in names)
+
+    filters = files("filter0.md", "filter1.md", "filter2.md")
+    removed = cat.msg(
+        "insights.words_deleted",
+        item=cat.quote("DALL-E"),
+        count=3,
+        times=cat.msg("unit.times", count=1 + 2 + 3),
+        files=filters,
+    )
+    added = cat.msg(
+        "insights.words_inserted",
+        item=cat.quote("and GPT-image-1"),
+        count=3,
+        times=cat.msg("unit.times", count=3),
+        files=filters,
+    )
+    third = cat.msg(
+        "insights.words_deleted",
+        item=cat.quote("word 0"),
+        count=2,
+        times=cat.msg("unit.times", count=2),
+        files=files("more0.md", "more1.md"),
+    )
+    sep = cat.msg("fmt.sentence_sep")
+    assert para == sep.join([removed, added, third, cat.msg("insights.more_words", count=2)])
+    assert not any(cat.quote("only here") in p for p in ov.insights)  # one file is not a pattern
 
 
 @pytest.mark.parametrize("locale", SUPPORTED)

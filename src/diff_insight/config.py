@@ -117,6 +117,43 @@ class CatchAll(BaseModel):
     )
 
 
+class LLMModels(BaseModel):
+    """Model (or Azure deployment) names per role."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    file: str = Field(default="gpt-4o-mini", min_length=1, description="Writes the per-file notes.")
+    report: str = Field(default="gpt-4o", min_length=1, description="Writes each report's overview.")
+
+
+class LLMConfig(BaseModel):
+    """The LLM engine's settings (secrets come from the environment, never from this file)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    provider: Literal["openai", "azure", "compatible"] | None = Field(
+        default=None,
+        description="Force a provider; default: Azure when AZURE_OPENAI_ENDPOINT is set, else OpenAI when "
+        "OPENAI_API_KEY is set, else an OpenAI-compatible server at OPENAI_BASE_URL.",
+    )
+    models: LLMModels = Field(default_factory=LLMModels, description="Model names per role.")
+    api_key_file: Path | None = Field(
+        default=None, description="Read the API key from this file instead of the environment."
+    )
+    concurrency: int = Field(default=8, ge=1, le=256, description="Model calls in flight at once.")
+    requests_per_minute: int | None = Field(default=None, ge=1, description="Optional request budget.")
+    tokens_per_minute: int | None = Field(default=None, ge=1, description="Optional token budget.")
+    max_calls: int | None = Field(default=None, ge=0, description="Cap on model calls per run.")
+    timeout: float = Field(default=60.0, gt=0, description="Seconds per request.")
+    budget_tokens: int = Field(
+        default=6000, ge=500, description="Input tokens per call; longer patches are explained in parts."
+    )
+    cache: str = Field(
+        default=".diff-insight/llm-cache.sqlite",
+        description="SQLite file of cached answers and the call log, relative to the output root.",
+    )
+
+
 class Config(BaseModel):
     """The validated configuration. Build it with :func:`load_config` or :meth:`with_overrides`."""
 
@@ -155,6 +192,7 @@ class Config(BaseModel):
         default_factory=CatchAll,
         description="What happens to files that match no category.",
     )
+    llm: LLMConfig = Field(default_factory=LLMConfig, description="The LLM engine's settings.")
     source_path: Path | None = Field(
         default=None,
         description="The file this configuration was loaded from (not a TOML key).",
@@ -248,6 +286,7 @@ class Config(BaseModel):
             "repository": self.repository,
             "categories": {k: list(v) for k, v in self.categories.items()},
             "catch_all": self.catch_all,
+            "llm": self.llm,
         }
         if locales is not None:
             data["locales"] = list(locales)

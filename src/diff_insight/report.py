@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from diff_insight.analysis.facts import Classification, Cluster, FileAnalysis
+from diff_insight.analysis.facts import ChangeType, Classification, Cluster, FileAnalysis
 from diff_insight.model import ChangeSet, FileChange
 
 
@@ -50,6 +50,11 @@ class FileText:
     """Which engine wrote it: ``facts`` (deterministic) or ``llm``."""
     note: str | None = None
     """Machine-readable remark (e.g. why the LLM result was replaced by the facts engine)."""
+    modification_type: ChangeType | None = None
+    """The writer's type when it differs from the classifier's (the LLM must give a reason)."""
+    type_reason: str | None = None
+    method: str | None = None
+    """How the text was written: ``whole``, ``parts`` (map-reduce), ``cluster``, ``facts``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,11 @@ class Overview:
 class ReportFile:
     entry: FileEntry
     text: FileText
+
+    @property
+    def type(self) -> ChangeType:
+        """The type shown: the writer's when it chose one, else the classifier's."""
+        return self.text.modification_type or self.entry.classification.type
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from diff_insight.analysis.facts import Basis, FileAnalysis, FileKind, quote
 from diff_insight.analysis.hunks import Block, Hunk, HunkLine, blocks_of, parse_hunks, side_lines
 from diff_insight.analysis.markdown import Doc, K, scan, scan_partial, scan_text, split_row
 from diff_insight.analysis.normalize import formatting_kinds
-from diff_insight.analysis.words import pair_lines, word_diff
+from diff_insight.analysis.words import WordDiff, pair_lines, word_diff
 from diff_insight.model import FileChange, Status, TextContent
 
 MARKDOWN_EXT = {".md", ".markdown", ".mdx"}
@@ -130,6 +130,8 @@ class _Acc:
     def __init__(self) -> None:
         self.facts: list[F.Fact] = []
         self.replacements: list[tuple[str, str]] = []
+        self.inserted: list[str] = []
+        self.deleted: list[str] = []
         self.formatting: list[str] = []
         self.formatting_blocks = 0
         self.content_blocks = 0
@@ -215,6 +217,28 @@ def is_term(old: str, new: str) -> bool:
     )
 
 
+def _short_phrase(text: str) -> bool:
+    return len(text.split()) <= 6 and any(c.isalpha() for c in text)
+
+
+def _word_edits(acc: _Acc, wd: WordDiff, text_changed: bool) -> None:
+    """Record short insertions and deletions inside a line; a line edited beyond short phrases
+    counts as edited text."""
+    if not text_changed:
+        return
+    if wd.rewrite:
+        acc.text_added += 1
+        acc.text_removed += 1
+        return
+    short_ins = [t for t in wd.inserted if _short_phrase(t)]
+    short_del = [t for t in wd.deleted if _short_phrase(t)]
+    acc.inserted.extend(short_ins)
+    acc.deleted.extend(short_del)
+    if len(short_ins) != len(wd.inserted) or len(short_del) != len(wd.deleted):
+        acc.text_added += 1
+        acc.text_removed += 1
+
+
 def _yaml_title(doc: Doc) -> str | None:
     for no in sorted(doc.lines)[:40]:
         m = _YAML_KV.match(doc.lines[no])
@@ -227,6 +251,10 @@ def _result(
     change: FileChange, kind: FileKind, basis: Basis, acc: _Acc, title: str | None, key: str | None
 ) -> FileAnalysis:
     facts = list(acc.facts)
+    for text, c in sorted(Counter(acc.inserted).items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LIST]:
+        facts.append(F.WordsInserted(quote(text, 80), c))
+    for text, c in sorted(Counter(acc.deleted).items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LIST]:
+        facts.append(F.WordsDeleted(quote(text, 80), c))
     if acc.content_blocks == 0 and acc.formatting_blocks > 0:
         facts.append(F.FormattingOnly(tuple(dict.fromkeys(acc.formatting))))
     if acc.text_added or acc.text_removed:
@@ -491,9 +519,7 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
                 nh = new_doc.heading_before(add[ai].new_no or 0)
                 if oh and nh and oh.text != nh.text:
                     heading_facts.append(F.HeadingRenamed(nh.level, oh.text, nh.text))
-            if (wd.rewrite or wd.inserted or wd.deleted) and words_only(o) != words_only(n):
-                acc.text_added += 1
-                acc.text_removed += 1
+            _word_edits(acc, wd, words_only(o) != words_only(n))
             for r_old, r_new in wd.replacements:
                 if not wd.rewrite and is_term(r_old, r_new):
                     acc.replacements.append((r_old, r_new))
@@ -762,9 +788,7 @@ def _yaml_facts(acc: _Acc, hunks: list[Hunk], blocks: Sequence[Block]) -> None:
                 )
         for pi, pj in pair_lines(plain_rem, plain_add):
             wd = word_diff(plain_rem[pi], plain_add[pj])
-            if wd.rewrite or wd.inserted or wd.deleted:
-                acc.text_added += 1
-                acc.text_removed += 1
+            _word_edits(acc, wd, True)
             if not wd.rewrite:
                 acc.replacements.extend(r for r in wd.replacements if is_term(*r))
     # TOC entries

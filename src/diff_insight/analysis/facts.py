@@ -320,6 +320,24 @@ class TermReplaced(Fact):
 
 
 @dataclass(frozen=True, slots=True)
+class WordsInserted(Fact):
+    """Words added inside existing sentences (not whole new sentences), ``count`` times in this file."""
+
+    kind: ClassVar[str] = "words_inserted"
+    text: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class WordsDeleted(Fact):
+    """Words removed from sentences that otherwise stay, ``count`` times in this file."""
+
+    kind: ClassVar[str] = "words_deleted"
+    text: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class TextEdited(Fact):
     """Prose lines edited that no more specific fact accounts for."""
 
@@ -424,7 +442,8 @@ ALL_FACT_TYPES: tuple[type[Fact], ...] = (
     TableAdded, TableRemoved, TableRowsChanged,
     LinkAdded, LinkRemoved, LinkRetargeted, LinkRelabeled, ImageAdded, ImageRemoved, ImageRetargeted,
     CodeBlockAdded, CodeBlockRemoved, CodeBlockChanged, AlertAdded, AlertRemoved,
-    IncludeAdded, IncludeRemoved, SentenceAdded, SentenceRemoved, TermReplaced, TextEdited,
+    IncludeAdded, IncludeRemoved, SentenceAdded, SentenceRemoved, TermReplaced, WordsInserted, WordsDeleted,
+    TextEdited,
     FormattingOnly, TocEntryAdded, TocEntryRemoved, TocEntryRenamed, TocEntryRetargeted,
     YamlValueChanged, LinesChanged, BinaryAdded, BinaryRemoved, BinaryReplaced, EncodingReplaced,
 )  # fmt: skip

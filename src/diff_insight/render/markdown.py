@@ -85,7 +85,7 @@ def front_matter(report: Report) -> dict[str, Any]:
     fm["engine_version"] = report.engine_version
     counts: dict[str, int] = {}
     for rf in report.files:
-        counts[str(rf.entry.classification.type)] = counts.get(str(rf.entry.classification.type), 0) + 1
+        counts[str(rf.type)] = counts.get(str(rf.type), 0) + 1
     fm["counts"] = {
         "files": len(report.files),
         "additions": sum(rf.entry.change.additions for rf in report.files),
@@ -101,7 +101,7 @@ def _file_meta(rf: ReportFile) -> dict[str, Any]:
     e = rf.entry
     meta: dict[str, Any] = {
         "path": e.change.path,
-        "type": str(e.classification.type),
+        "type": str(rf.type),
         "rule": e.classification.rule,
         "basis": e.analysis.basis,
         "engine": rf.text.engine,
@@ -112,6 +112,11 @@ def _file_meta(rf: ReportFile) -> dict[str, Any]:
         meta["cluster"] = e.cluster.id
     if e.change.encoding_replaced:
         meta["encoding_replaced"] = True
+    if rf.text.modification_type is not None and rf.text.modification_type != e.classification.type:
+        meta["classifier_type"] = str(e.classification.type)
+        meta["type_reason"] = rf.text.type_reason
+    if rf.text.method:
+        meta["method"] = rf.text.method
     if rf.text.note:
         meta["note"] = rf.text.note
     return meta
@@ -141,7 +146,7 @@ def render_report(report: Report) -> str:
         c = rf.entry.change
         name = c.path.rsplit("/", 1)[-1]
         out.append(
-            f"| [{_link_text(name)}](#{rf.entry.anchor}) | {rf.entry.classification.type} | {_cell(rf.text.title)} "
+            f"| [{_link_text(name)}](#{rf.entry.anchor}) | {rf.type} | {_cell(rf.text.title)} "
             f"| {c.status} | {c.additions} | {c.deletions} | {c.changes} | \n"
         )
     out.append("\n\n# Modified Contents\n")
@@ -156,7 +161,7 @@ def _render_file(rf: ReportFile) -> str:
     fence = _fence_for(body)
     summary = json.dumps(
         {
-            "modification_type": str(rf.entry.classification.type),
+            "modification_type": str(rf.type),
             "modification_title": _one_line(rf.text.title),
         },
         ensure_ascii=False,

@@ -53,7 +53,8 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 # Explanation order: whole documents, sections, headings, tables, code, alerts and includes,
-# structure of YAML files, links and images, term replacements, sentences, edits, dates, formatting.
+# structure of YAML files, links and images, term replacements and words inserted or removed within
+# sentences, sentences, edits, dates, formatting.
 _EXPLAIN_ORDER = (
     "document_added", "document_removed", "document_renamed",
     "binary_added", "binary_removed", "binary_replaced", "front_matter_main",
@@ -64,7 +65,8 @@ _EXPLAIN_ORDER = (
     "toc_entry_added", "toc_entry_removed", "toc_entry_renamed", "toc_entry_retargeted", "yaml_value_changed",
     "link_added", "link_removed", "link_retargeted", "link_relabeled",
     "image_added", "image_removed", "image_retargeted",
-    "term_replaced", "sentence_added", "sentence_removed", "front_matter_other",
+    "term_replaced", "words_inserted", "words_deleted",
+    "sentence_added", "sentence_removed", "front_matter_other",
     "text_edited", "lines_changed", "date_bumped", "formatting_only",
 )  # fmt: skip
 
@@ -76,6 +78,7 @@ _TITLE_ORDER = (
     "toc_entry_added", "toc_entry_removed", "toc_entry_renamed",
     "code_block_added", "code_block_removed", "alert_added", "alert_removed",
     "include_added", "include_removed", "table_rows_grown", "front_matter_main", "term_replaced",
+    "words_inserted", "words_deleted",
     "table_rows_changed", "code_block_changed", "toc_entry_retargeted", "yaml_value_changed",
     "sentence_added", "link_retargeted", "link_added", "link_removed", "link_relabeled",
     "image_added", "image_removed", "image_retargeted", "sentence_removed", "front_matter_other",
@@ -387,6 +390,8 @@ def _item(st: _Style, f: F.Fact) -> str:
         case F.TermReplaced(old=o, new=n, count=c):
             pair = _pair(st, st.q(o), st.q(n))
             return st.msg("fmt.detail", text=pair, detail=st.unit("times", c)) if c > 1 else pair
+        case F.WordsInserted(text=t, count=c) | F.WordsDeleted(text=t, count=c):
+            return st.msg("fmt.detail", text=st.q(t), detail=st.unit("times", c)) if c > 1 else st.q(t)
     return st.code(f.kind)
 
 
@@ -444,6 +449,9 @@ def _single(st: _Style, f: F.Fact) -> tuple[str, _Values]:
             v.update(key=st.code(k), old=st.date_value(k, o), new=st.date_value(k, n))
         case F.TermReplaced(old=o, new=n, count=c):
             v.update(old=st.q(o), new=st.q(n), times=st.unit("times", c))
+            return ("single" if c > 1 else "single_once"), v
+        case F.WordsInserted(text=t, count=c) | F.WordsDeleted(text=t, count=c):
+            v.update(item=st.q(t), times=st.unit("times", c))
             return ("single" if c > 1 else "single_once"), v
     return "single", v
 
@@ -667,6 +675,12 @@ def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:
             if len(fs) == 1:
                 return st.msg("title.term_replaced.single", old=st.q(o), new=st.q(n), **base)
             return st.msg("title.term_replaced.group", old=st.q(o), new=st.q(n), **base)
+        case F.WordsInserted() | F.WordsDeleted():
+            # the words themselves, without how often: a title stays short
+            quoted = [st.q(x.text) for x in fs if isinstance(x, F.WordsInserted | F.WordsDeleted)]
+            if len(quoted) == 1:
+                return st.msg(f"title.{key}.single", item=quoted[0], **base)
+            return st.msg(f"title.{key}.group", items=st.capped(quoted, 2), first=st.join(quoted[:2]), **base)
         case F.FrontMatterChanged() if key == "front_matter_main":
             variant, values = _single(st, f)
             return st.msg(f"title.front_matter_main.{variant}", **{**values, **base})
@@ -882,6 +896,16 @@ def _term_table(entries: Sequence[FileEntry]) -> dict[tuple[str, str], list[tupl
     return table
 
 
+def _word_table(entries: Sequence[FileEntry]) -> dict[tuple[str, str], list[tuple[FileEntry, int]]]:
+    """Words inserted into or removed from sentences, by ``(kind, text)``."""
+    table: dict[tuple[str, str], list[tuple[FileEntry, int]]] = {}
+    for e in entries:
+        for f in _facts_of(e):
+            if isinstance(f, F.WordsInserted | F.WordsDeleted):
+                table.setdefault((f.kind, f.text), []).append((e, f.count))
+    return table
+
+
 def _insights(st: _Style, entries: Sequence[FileEntry], context: ReportContext) -> tuple[str, ...]:
     paras: list[str] = []
     n = len(entries)
@@ -953,6 +977,24 @@ def _insights(st: _Style, entries: Sequence[FileEntry], context: ReportContext) 
     if len(terms) > 3:
         tm.append(st.msg("insights.more_terms", count=len(terms) - 3))
     paras.append(st.sentences(tm))
+
+    # words inserted into or removed from sentences in two files or more
+    words = [(kt, hits) for kt, hits in _word_table(entries).items() if len({e.path for e, _ in hits}) >= 2]
+    words.sort(key=lambda t: (-len(t[1]), -sum(c for _, c in t[1]), _EXPLAIN_RANK[t[0][0]], t[0][1]))
+    wd = []
+    for (kind, text), hits in words[:3]:
+        wd.append(
+            st.msg(
+                f"insights.{kind}",
+                item=st.q(text),
+                count=len(hits),
+                times=st.unit("times", sum(c for _, c in hits)),
+                files=st.capped([names[id(e)] for e, _ in hits], PEER_LIMIT),
+            )
+        )
+    if len(words) > 3:
+        wd.append(st.msg("insights.more_words", count=len(words) - 3))
+    paras.append(st.sentences(wd))
 
     # renamed files
     renamed = [e for e in entries if e.change.status == Status.RENAMED and e.change.previous_path]
@@ -1063,6 +1105,10 @@ class FactsWriter:
     parallel_safe = True
     """Pure and stateless: may run in forked worker processes."""
     version = "1"
+
+    def cluster_sentence(self, entry: FileEntry, locale: str) -> str:
+        """The sentence naming the other files that carry the same edit ('' when there are none)."""
+        return _cluster_sentence(_Style(catalog(resolve_locale(locale)[0]), True), entry)
 
     def describe_files(self, entries: Sequence[FileEntry], locale: str) -> list[FileText]:
         """One title and explanation per entry, in the entry order."""
