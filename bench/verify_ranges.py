@@ -25,8 +25,11 @@ from diff_insight.render.markdown import parse_report  # noqa: E402
 
 ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
 LOCALES = ["ja_JP", "zh_CN", "en_US"]
-CATEGORIES = {"learn": ["reference/docs-conceptual/learn"], "install": ["reference/docs-conceptual/install"],
-              "media": ["**/media/**"]}
+CATEGORIES = {
+    "learn": ["reference/docs-conceptual/learn"],
+    "install": ["reference/docs-conceptual/install"],
+    "media": ["**/media/**"],
+}
 
 
 def git(repo: Path, *args: str) -> bytes:
@@ -72,7 +75,7 @@ def check(repo: Path, base: str, head: str, out: Path) -> tuple[int, list[str]]:
                 if f.anchor != "item-" + hashlib.md5(f.path.encode()).hexdigest()[:6]:
                     problems.append(f"{f.path}: anchor {f.anchor}")
                 if "@@" in f.diff:
-                    h = f.diff[f.diff.index("@@"):]
+                    h = f.diff[f.diff.index("@@") :]
                     if h not in full:
                         problems.append(f"{f.path}: patch differs from git diff")
                     hunks += h.count("\n@@") + 1
@@ -87,15 +90,32 @@ def check(repo: Path, base: str, head: str, out: Path) -> tuple[int, list[str]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--bundle", type=Path, default=ROOT.parent / "shared" / "data" / "powershell-docs-sample.bundle")
+    ap.add_argument(
+        "--bundle", type=Path, default=ROOT.parent / "shared" / "data" / "powershell-docs-sample.bundle"
+    )
     ap.add_argument("--all-commits", action="store_true", help="also every single commit (#n-1..#n)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
         subprocess.run(["git", "clone", "-q", str(args.bundle), str(repo)], check=True, env=ENV)
         commits = git(repo, "rev-list", "--reverse", "main").decode().split()
-        ranges = [(0, 196), (81, 82), (5, 9), (24, 25), (22, 23), (79, 80), (98, 99), (7, 8), (75, 76), (73, 74),
-                  (73, 76), (138, 139), (121, 122), (101, 102), (118, 119)]
+        ranges = [
+            (0, 196),
+            (81, 82),
+            (5, 9),
+            (24, 25),
+            (22, 23),
+            (79, 80),
+            (98, 99),
+            (7, 8),
+            (75, 76),
+            (73, 74),
+            (73, 76),
+            (138, 139),
+            (121, 122),
+            (101, 102),
+            (118, 119),
+        ]
         if args.all_commits:
             ranges += [(i - 1, i) for i in range(1, len(commits))]
         total_files = 0
@@ -109,8 +129,10 @@ def main() -> None:
                 print(f"#{a}..#{b}: {n} files: FAIL")
                 for p in problems[:10]:
                     print("   ", p)
-        print(f"{len(ranges)} ranges, {total_files} changed files, 3 locales: {len(ranges) - failures} passed, "
-              f"{failures} failed")
+        print(
+            f"{len(ranges)} ranges, {total_files} changed files, 3 locales: {len(ranges) - failures} passed, "
+            f"{failures} failed"
+        )
         sys.exit(1 if failures else 0)
 
 

@@ -12,3 +12,6 @@ from tests.gitrepo import GitRepo
 def git_repo(tmp_path: Path) -> GitRepo:
     """A fresh, empty git repository in a temporary directory."""
     return GitRepo(tmp_path)
+
+
+pytest_plugins = ["tests.conftest_llm"]

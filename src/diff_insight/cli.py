@@ -112,6 +112,18 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     metavar="YYYY-MM-DD",
     help="The report's date (default: the head commit's date in the configured time zone, else today).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["facts", "llm"]),
+    default=None,
+    help="Who writes the prose: facts (deterministic, default) or llm (needs a provider, see README).",
+)
+@click.option("--no-cache", is_flag=True, help="LLM engine: do not read or write the answer cache.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="LLM engine: print the model calls and estimated tokens, call nothing, write nothing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of the written reports.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (and --json output).")
 @click.pass_context
@@ -127,6 +139,9 @@ def report(
     out: str | None,
     out_dir: Path | None,
     day: date | None,
+    engine: str | None,
+    no_cache: bool,
+    dry_run: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -142,7 +157,7 @@ def report(
 
     def go() -> None:
         from diff_insight.config import load_config
-        from diff_insight.pipeline import ReportRequest, generate_reports
+        from diff_insight.pipeline import EngineOptions, ReportRequest, generate_reports
 
         config = load_config(config_path, required=config_path is not None)
         overrides: dict[str, Any] = {}
@@ -166,7 +181,22 @@ def report(
             config,
             progress=progress,
             warn=None if quiet else lambda m: click.echo(f"warning: {m}", err=True),
+            engine=EngineOptions(engine=engine, no_cache=no_cache, dry_run=dry_run),  # type: ignore[arg-type]
         )
+        if dry_run:
+            total = sum(c.input_tokens for c in result.planned)
+            for c in result.planned:
+                click.echo(
+                    f"{c.kind:8} {c.role:6} ~{c.input_tokens:6d} tokens  {len(c.paths)} file(s): "
+                    + ", ".join(c.paths[:3])
+                    + (" …" if len(c.paths) > 3 else "")
+                )
+            click.echo(
+                f"{len(result.planned)} call(s), ~{total} input tokens (estimated); nothing was called "
+                "or written",
+                err=True,
+            )
+            return
         if as_json:
             click.echo(
                 json.dumps(
@@ -181,8 +211,16 @@ def report(
         elif not quiet:
             for r in result.reports:
                 click.echo(f"{r.path}  ({r.category}, {r.locale}, {r.files} files)")
+        if not quiet:
             n_files = len(result.changeset.files)
-            click.echo(f"{len(result.reports)} report(s) for {n_files} changed file(s)", err=True)
+            line = f"{len(result.reports)} report(s) for {n_files} changed file(s)"
+            if result.usage is not None:
+                u = result.usage
+                line += (
+                    f"; llm: {u['calls']} call(s), {u['cache_hits']} cache hit(s), {u['input_tokens']} input "
+                    f"and {u['output_tokens']} output tokens, {u['fallbacks']} fallback(s)"
+                )
+            click.echo(line, err=True)
 
     _run_guarded(ctx, go)
 

@@ -70,6 +70,59 @@ class RunResult:
     left_out: int
     """Files that matched no category while the catch-all was off."""
     warnings: list[str]
+    usage: dict[str, Any] | None = None
+    """LLM usage of the run (calls, cache hits, tokens), when the LLM engine wrote it."""
+    planned: list[Any] = field(default_factory=list)
+    """The model calls of the run (with ``dry_run``, the calls it would make)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Run options of the writing engine that are not in the config."""
+
+    engine: Literal["facts", "llm"] | None = None
+    """Overrides the config's ``engine``."""
+    no_cache: bool = False
+    dry_run: bool = False
+
+
+def make_writer(config: Config, options: EngineOptions, out_root: Path) -> Writer:
+    """The deterministic writer, or the LLM writer with its client and cache."""
+    engine = options.engine or config.engine
+    if engine == "facts":
+        return FactsWriter()
+    from diff_insight.llm.cache import LLMCache
+    from diff_insight.llm.client import LLMClient
+    from diff_insight.llm.errors import LLMConfigError
+    from diff_insight.llm.settings import LLMSettings, Role, settings_from_env
+    from diff_insight.llm.writer import LLMWriter
+
+    llm = config.llm
+    knobs: dict[str, Any] = dict(
+        concurrency=llm.concurrency,
+        requests_per_minute=llm.requests_per_minute,
+        tokens_per_minute=llm.tokens_per_minute,
+        max_calls=llm.max_calls,
+        timeout=llm.timeout,
+    )
+    models: dict[Role, str] = {"file": llm.models.file, "report": llm.models.report}
+    try:
+        settings = settings_from_env(
+            provider=llm.provider, models=models, api_key_file=llm.api_key_file, **knobs
+        )
+    except LLMConfigError:
+        if not options.dry_run:
+            raise
+        # a dry run calls nothing: it can plan without a provider
+        settings = LLMSettings(
+            provider="compatible", base_url="http://dry-run.invalid/v1", models=models, **knobs
+        )
+    cache = None
+    if not options.no_cache and not options.dry_run:
+        secrets = [settings.api_key.get_secret_value()] if settings.api_key else []
+        cache = LLMCache(out_root / llm.cache, secrets=secrets)
+    client = LLMClient(settings, cache)
+    return LLMWriter(client, budget_tokens=llm.budget_tokens, dry_run=options.dry_run)
 
 
 class Progress:
@@ -234,6 +287,8 @@ def build_report(
     members = [entries[i] for i in job.members]
     texts = writer.describe_files(members, job.locale)
     overview = writer.overview(members, texts, job.locale, job.context)
+    meta = getattr(writer, "report_metadata", None)
+    extra = meta(job.category, [e.path for e in members]) if meta is not None else {}
     return Report(
         category=job.category,
         locale=job.locale,
@@ -243,6 +298,7 @@ def build_report(
         overview=overview,
         engine=writer.name,
         engine_version=f"{__version__}+{writer.name}.{writer.version}",
+        extra=extra,
     )
 
 
@@ -315,6 +371,7 @@ def generate_reports(
     writer: Writer | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
+    engine: EngineOptions | None = None,
 ) -> RunResult:
     """Read the changes, analyse them, write every report. Returns what was written."""
     warnings: list[str] = []
@@ -360,12 +417,22 @@ def generate_reports(
             f"the output template {config.out!r} maps different reports to the same file; "
             "include {category} and {locale}"
         )
-    texts = render_jobs(
-        jobs, changeset, entries, day, writer or FactsWriter(), workers=default_workers(len(entries))
-    )
+    options = engine or EngineOptions()
+    writer = writer or make_writer(config, options, request.out_root)
+    prepare = getattr(writer, "prepare", None)
+    if prepare is not None:
+        by_category: dict[str, ReportJob] = {}
+        for j in jobs:
+            by_category.setdefault(j.category, j)
+        prepare([(j.context, [entries[i] for i in j.members]) for j in by_category.values()], locales)
+    usage = writer.usage.as_dict() if hasattr(writer, "usage") else None
+    planned = list(getattr(getattr(writer, "usage", None), "planned", []))
+    if options.dry_run:
+        return RunResult([], changeset, left_out, warnings, usage, planned)
+    texts = render_jobs(jobs, changeset, entries, day, writer, workers=default_workers(len(entries)))
     items = list(zip(paths, texts, strict=True))
     written = [
         WrittenReport(path, j.category, j.locale, len(j.members)) for path, j in zip(paths, jobs, strict=True)
     ]
     write_all(items)
-    return RunResult(written, changeset, left_out, warnings)
+    return RunResult(written, changeset, left_out, warnings, usage, planned)
