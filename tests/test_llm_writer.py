@@ -125,10 +125,10 @@ def test_llm_reports_calls_and_cache(
         text = Path(w["path"]).read_text(encoding="utf-8")
         rep = parse_report(text)
         fm = rep.front_matter
-        assert fm["engine"] == "llm" and fm["llm"]["prompt_versions"].startswith("system@1+")
+        assert fm["engine"] == "llm" and fm["llm"]["prompt_versions"].startswith("system@2+")
         assert fm["summary"] == f"[{w['locale']}] summary of {w['category']}"
         for f, meta in zip(rep.files, fm["files"], strict=True):
-            if meta["rule"] in ("formatting-only", "media-added"):
+            if meta["rule"] in ("formatting-only", "media-added", "article-removed"):
                 assert meta["engine"] == "facts" and "note" not in meta  # exact: no call needed
             else:
                 assert meta["engine"] == "llm", meta
@@ -304,6 +304,7 @@ def test_faults_end_in_complete_reports(example: tuple[Path, Path], tmp_path: Pa
         retry_after=0.01,
         slow_seconds=3.0,
         fault_kinds=("429", "500", "503", "malformed", "invalid", "drop"),
+        faults=["429", "malformed", "500", "drop"],
     ) as srv:
         c2 = tmp_path / "c.toml"
         c2.write_text(CONFIG + "\n[llm]\ntimeout = 2.0\n", encoding="utf-8")
@@ -315,10 +316,11 @@ def test_faults_end_in_complete_reports(example: tuple[Path, Path], tmp_path: Pa
         rep = parse_report(Path(w["path"]).read_text(encoding="utf-8"))
         assert len(rep.files) == w["files"]
         fm = rep.front_matter
-        assert all(
-            m["engine"] == "llm" or m["rule"] in ("formatting-only", "media-added") for m in fm["files"]
-        )
+        for m in fm["files"]:
+            # written by the model, or exact facts, or a fallback that says so — never a silent failure
+            exact = m["rule"] in ("formatting-only", "media-added", "article-removed")
+            assert m["engine"] == "llm" or exact or m["note"].startswith("fallback:"), m
     db = tmp_path / ".diff-insight" / "llm-cache.sqlite"
     with sqlite3.connect(db) as conn:
         (attempts,) = conn.execute("select sum(attempts) from calls").fetchone()
-    assert attempts >= len(srv.completions) - 0  # retries are counted
+    assert attempts > len(srv.completions)  # the retries are counted in the call log

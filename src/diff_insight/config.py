@@ -146,7 +146,7 @@ class LLMConfig(BaseModel):
     max_calls: int | None = Field(default=None, ge=0, description="Cap on model calls per run.")
     timeout: float = Field(default=60.0, gt=0, description="Seconds per request.")
     budget_tokens: int = Field(
-        default=6000, ge=500, description="Input tokens per call; longer patches are explained in parts."
+        default=8000, ge=500, description="Input tokens per call; longer patches are explained in parts."
     )
     cache: str = Field(
         default=".diff-insight/llm-cache.sqlite",

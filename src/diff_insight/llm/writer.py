@@ -40,7 +40,7 @@ from diff_insight.writers.i18n import catalog
 
 log = logging.getLogger("diff_insight.llm")
 
-DEFAULT_BUDGET = 6000
+DEFAULT_BUDGET = 8000
 """Input tokens per call, prompt included (patches beyond it are split on hunk boundaries)."""
 MAX_FILES_PER_CALL = 12
 EXACT_RULES = {"date-only", "formatting-only", "media-added", "media-removed", "media-changed"}
@@ -135,6 +135,11 @@ class LLMUsage:
         }
 
 
+def _facts_json(e: FileEntry) -> str:
+    """The facts, compact: the same vocabulary the deterministic writer and the tests use."""
+    return json.dumps([f.to_dict() for f in e.analysis.facts], ensure_ascii=False, separators=(",", ":"))
+
+
 def _nonce(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8", "replace")).hexdigest()[:12]
 
@@ -173,7 +178,7 @@ class LLMWriter:
             r = self._files.get(e.path)
             if r is None:
                 reason = self._fallback_reason.get(
-                    e.path, "exact" if e.classification.rule in EXACT_RULES else "no model result"
+                    e.path, "exact" if not self._needs_model(e) else "no model result"
                 )
                 out.append(
                     FileText(
@@ -249,11 +254,13 @@ class LLMWriter:
         c = e.change
         if e.classification.rule in EXACT_RULES or c.binary or not c.patch:
             return False
+        if c.status == Status.REMOVED:
+            return False  # the facts say it all (which document, how long); its old text is not news
         return not (c.status == Status.RENAMED and c.changes == 0)
 
     def _file_item(self, e: FileEntry, nonce: str, notes: Sequence[str] | None = None) -> dict[str, Any]:
         c = e.change
-        facts = json.dumps([f.to_dict() for f in e.analysis.facts], ensure_ascii=False)
+        facts = _facts_json(e)
         return {
             "path": c.path,
             "status": str(c.status),
@@ -297,11 +304,7 @@ class LLMWriter:
         current: list[tuple[FileEntry, tuple[FileEntry, ...]]] = []
         used = overhead
         for rep, members in units:
-            cost = (
-                estimate_tokens(rep.change.patch or "")
-                + estimate_tokens(json.dumps([f.to_dict() for f in rep.analysis.facts], ensure_ascii=False))
-                + 120
-            )
+            cost = estimate_tokens(rep.change.patch or "") + estimate_tokens(_facts_json(rep)) + 120
             if overhead + cost > self.budget:
                 big.append((rep, members))
                 continue
@@ -368,7 +371,7 @@ class LLMWriter:
             cur = f"{cur}\n{p}" if cur else p
         if cur:
             parts.append(cur)
-        facts = json.dumps([f.to_dict() for f in rep.analysis.facts], ensure_ascii=False)
+        facts = _facts_json(rep)
         notes: list[str | None] = await asyncio.gather(
             *(self._part(rep, facts, i, len(parts), p) for i, p in enumerate(parts, 1))
         )
@@ -408,21 +411,19 @@ class LLMWriter:
         for e in members:
             r = self._files.get(e.path)
             title = r.titles[first] if r else self.facts.describe_files([e], first)[0].title
-            expl = r.explanations[first] if r else self.facts.describe_files([e], first)[0].explanation
             rows.append(
                 {
                     "path": e.path,
                     "type": str(r.type if r else e.classification.type),
                     "title": " ".join(title.split()),
-                    "explanation": " ".join(expl.split())[:600],
                 }
             )
         det = self.facts.overview(members, self.facts.describe_files(members, "en_US"), "en_US", ctx)
         insights = "\n".join(f"- {p}" for p in det.insights)
         nonce = _nonce(ctx.category, *(r["path"] for r in rows), *(r["title"] for r in rows))
+        insights = _fence_safe(insights, nonce)
         for row in rows:
             row["title"] = _fence_safe(row["title"], nonce)
-            row["explanation"] = _fence_safe(row["explanation"], nonce)
         user = prompt("overview").render(
             category=ctx.category,
             repository=ctx.repository,
