@@ -324,3 +324,53 @@ def test_faults_end_in_complete_reports(example: tuple[Path, Path], tmp_path: Pa
     with sqlite3.connect(db) as conn:
         (attempts,) = conn.execute("select sum(attempts) from calls").fetchone()
     assert attempts > len(srv.completions)  # the retries are counted in the call log
+
+
+def test_killed_run_pays_only_for_unfinished_calls(example: tuple[Path, Path], tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo, _ = example
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG + "\n[llm]\nconcurrency = 1\n", encoding="utf-8")
+    with FakeLLMServer(api_key=SECRET, responder=docs_model, latency=0.3) as srv:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
+        env.update(OPENAI_API_KEY=SECRET, OPENAI_BASE_URL=srv.base_url, DIFF_INSIGHT_WORKERS="1")
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "diff_insight",
+                "--debug",
+                "report",
+                str(repo),
+                "base",
+                "head",
+                "--config",
+                str(cfg),
+                "--engine",
+                "llm",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while len(srv.completions) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        _, debug_log = proc.communicate()
+        done_before = len(srv.completions)
+        assert 2 <= done_before < 5
+        assert not list(tmp_path.glob("reports/**/*.md"))  # nothing half-written
+        code, out, err = run(report_args(repo, cfg), tmp_path, srv)
+        assert code == 0, err
+        paid_after = len(srv.completions) - done_before
+        # the calls answered before the kill came from the cache; only the rest (plus, at most, the one
+        # in flight when the process died) were paid again
+        assert paid_after <= 5 - done_before + 1
+        assert f"{5 - paid_after} cache hit(s)" in err
+        assert SECRET.encode() not in debug_log
