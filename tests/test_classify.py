@@ -102,6 +102,16 @@ def test_typo_fix() -> None:
     assert rule_of(old, old.replace("servcie", "platform"))[1] == "default"
 
 
+def test_link_and_code_fixes_together_are_a_bug_fix() -> None:
+    new = DOC.replace("pricng", "pricing").replace("max_tokens=10)", "max_tokens=10, timeout=30)")
+    assert rule_of(DOC, new) == (ChangeType.BUG_FIX, "fixes")
+    # a real rewording next to the fix is not a fix
+    assert (
+        rule_of(DOC, new.replace("Intro.", "An introduction to quotas and how they are counted."))[1]
+        == "default"
+    )
+
+
 def test_media_rules() -> None:
     for status, rule in (
         (Status.ADDED, "media-added"),
@@ -119,7 +129,7 @@ def test_first_match_wins_removed_article_with_sections() -> None:
 
 
 def test_every_rule_is_tested_and_documented() -> None:
-    tested = {c[0] for c in CASES} | {"media-added", "media-removed", "media-changed", "typo-fix"}
+    tested = {c[0] for c in CASES} | {"media-added", "media-removed", "media-changed", "typo-fix", "fixes"}
     assert tested == {r.name for r in RULES}
     assert all(r.description for r in RULES)
     assert RULES[-1].name == "default"

@@ -101,6 +101,14 @@ def _typo_fix(c: FileChange, a: FileAnalysis) -> bool:
     return all(is_typo_fix(f.old, f.new) for f in _facts(a, F.TermReplaced) if isinstance(f, F.TermReplaced))
 
 
+def _fixes(c: FileChange, a: FileAnalysis) -> bool:
+    if not _only(a, F.LinkRetargeted, F.ImageRetargeted, F.CodeBlockChanged, F.TermReplaced):
+        return False
+    code = sum(f.added + f.removed for f in a.facts if isinstance(f, F.CodeBlockChanged))
+    typos = all(is_typo_fix(f.old, f.new) for f in a.facts if isinstance(f, F.TermReplaced))
+    return code <= CODE_FIX_MAX_LINES and typos
+
+
 RULES: tuple[Rule, ...] = (
     Rule("article-added", ChangeType.NEW_FEATURE, "a new document (Markdown or YAML)",
          lambda c, a: c.status in (Status.ADDED, Status.COPIED) and _is_doc(a)),
@@ -141,6 +149,8 @@ RULES: tuple[Rule, ...] = (
          _code_fix),
     Rule("typo-fix", ChangeType.BUG_FIX, "only spelling or punctuation corrections of single words",
          _typo_fix),
+    Rule("fixes", ChangeType.BUG_FIX, "only corrections of the kinds above, together (links, small code edits, typos)",
+         _fixes),
     Rule("default", ChangeType.MINOR_UPDATE, "any other edit: wording, small additions, metadata",
          lambda c, a: True),
 )  # fmt: skip
