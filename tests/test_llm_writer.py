@@ -374,3 +374,40 @@ def test_killed_run_pays_only_for_unfinished_calls(example: tuple[Path, Path], t
         assert paid_after <= 5 - done_before + 1
         assert f"{5 - paid_after} cache hit(s)" in err
         assert SECRET.encode() not in debug_log
+
+
+def test_azure_deployments_per_role(example: tuple[Path, Path], tmp_path: Path) -> None:
+    repo, _ = example
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[llm.models]\nfile = "notes-mini"\nreport = "overview-big"\n', encoding="utf-8")
+    with FakeLLMServer(api_key=SECRET, responder=docs_model, models={"notes-mini", "overview-big"}) as srv:
+        code, out, err = run(
+            [
+                "report",
+                str(repo),
+                "base",
+                "head",
+                "--config",
+                str(cfg),
+                "--engine",
+                "llm",
+                "--json",
+                "--locale",
+                "ja_JP",
+                "--locale",
+                "zh_CN",
+                "--locale",
+                "en_US",
+            ],
+            tmp_path,
+            None,
+            {"AZURE_OPENAI_ENDPOINT": srv.origin, "AZURE_OPENAI_API_KEY": SECRET},
+        )
+        assert code == 0, err
+        paths = {(r.path, r.schema_name) for r in srv.completions}
+        assert ("/openai/deployments/notes-mini/chat/completions", "file_notes") in paths
+        assert ("/openai/deployments/overview-big/chat/completions", "report_overview") in paths
+        assert all(r.headers.get("api-key") == SECRET for r in srv.completions)
+        assert all("api-version" in r.query for r in srv.completions)
+    fm = parse_report(Path(json.loads(out)[0]["path"]).read_text(encoding="utf-8")).front_matter
+    assert fm["llm"]["models"] == {"file": "notes-mini", "report": "overview-big"}
