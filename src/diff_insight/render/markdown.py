@@ -97,6 +97,42 @@ def front_matter(report: Report) -> dict[str, Any]:
     return fm
 
 
+# characters JSON leaves raw that YAML does not take raw: DEL, the C1 controls, the line breaks NEL,
+# LS and PS (YAML 1.1 folds them), the BOM, U+FFFE and U+FFFF
+_YAML_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def _yaml_scalar(value: Any) -> str:
+    """A scalar as YAML: JSON's double-quoted strings are valid YAML once the characters YAML does
+    not allow raw are escaped too."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | float):
+        return json.dumps(value)
+    text = json.dumps(str(value), ensure_ascii=False)
+    return _YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def dump_front_matter(fm: dict[str, Any]) -> str:
+    """The front matter as YAML. The per-file list is written as one flow mapping per line (fast
+    for thousands of files); everything else goes through PyYAML."""
+    files = fm.get("files")
+    head = {k: v for k, v in fm.items() if k != "files"}
+    extra_keys = list(fm)[list(fm).index("files") + 1 :] if files is not None else []
+    before = {k: v for k, v in head.items() if k not in extra_keys}
+    after = {k: head[k] for k in extra_keys}
+    text = yaml.dump(before, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=10**9)
+    if files is not None:
+        if files:
+            lines = [
+                "- {" + ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in item.items()) + "}" for item in files
+            ]
+            text += "files:\n" + "\n".join(lines) + "\n"
+        else:
+            text += "files: []\n"
+    if after:
+        text += yaml.dump(after, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=10**9)
+    return text
+
+
 def _file_meta(rf: ReportFile) -> dict[str, Any]:
     e = rf.entry
     meta: dict[str, Any] = {
@@ -131,8 +167,7 @@ def _bullets(items: tuple[str, ...], none_text: str) -> str:
 def render_report(report: Report) -> str:
     """The report as Markdown."""
     out: list[str] = []
-    fm = yaml.dump(front_matter(report), Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=10**9)
-    out.append("---\n" + fm + "\n---\n\n")
+    out.append("---\n" + dump_front_matter(front_matter(report)) + "\n---\n\n")
     if report.changeset.permalink:
         out.append(f'[View Diff on GitHub]({report.changeset.permalink}){{target="_blank"}}\n\n')
     hl = report.overview.highlights
