@@ -225,6 +225,175 @@ def report(
     _run_guarded(ctx, go)
 
 
+def _common_engine_options(fn: F) -> F:
+    for deco in reversed(
+        [
+            click.option(
+                "--config",
+                "config_path",
+                type=click.Path(path_type=Path, dir_okay=False),
+                metavar="FILE",
+                help="Config file (default: ./diff-insight.toml when present).",
+            ),
+            click.option(
+                "--repo",
+                "repo",
+                metavar="PATH",
+                help="Local git repository (default: the config's source.path).",
+            ),
+            click.option(
+                "--branch", metavar="NAME", help="Branch to follow (default: the config's source.branch)."
+            ),
+            click.option(
+                "--out-dir",
+                "out_dir",
+                type=click.Path(path_type=Path, file_okay=False),
+                metavar="DIR",
+                help="Directory of the reports and of .diff-insight/ (state, cache). Default: the current one.",
+            ),
+            click.option(
+                "--engine", type=click.Choice(["facts", "llm"]), default=None, help="Who writes the prose."
+            ),
+            click.option("--no-cache", is_flag=True, help="LLM engine: bypass the answer cache."),
+            click.option(
+                "--wait", is_flag=True, help="Wait for another run on the same repository instead of failing."
+            ),
+            click.option(
+                "--json", "as_json", is_flag=True, help="Print a JSON array of the written reports."
+            ),
+            click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (and --json output)."),
+        ]
+    ):
+        fn = deco(fn)
+    return fn
+
+
+def _daily_inputs(config_path: Path | None, repo: str | None, branch: str | None) -> tuple[Any, str, str]:
+    from diff_insight.config import load_config
+    from diff_insight.errors import ConfigError
+
+    config = load_config(config_path, required=config_path is not None)
+    path = repo or config.source.path
+    if not path:
+        raise ConfigError("no repository: give --repo PATH or set source.path in the config")
+    if repo is None and config.source_path is not None and not Path(path).is_absolute():
+        path = str(config.source_path.parent / path)
+    return config, path, branch or config.source.branch
+
+
+def _print_reports(reports: Any, as_json: bool, quiet: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {"path": str(r.path), "category": r.category, "locale": r.locale, "files": r.files}
+                    for r in reports
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    elif not quiet:
+        for r in reports:
+            click.echo(f"{r.path}  ({r.category}, {r.locale}, {r.files} files)")
+
+
+@cli.command("run")
+@_common_engine_options
+@click.option(
+    "--since",
+    metavar="REV",
+    help="First run only: report from this commit instead of the head commit's own change.",
+)
+@click.pass_context
+def run_cmd(
+    ctx: click.Context,
+    config_path: Path | None,
+    repo: str | None,
+    branch: str | None,
+    out_dir: Path | None,
+    engine: str | None,
+    no_cache: bool,
+    wait: bool,
+    as_json: bool,
+    quiet: bool,
+    since: str | None,
+) -> None:
+    """Report what is new on the branch since the last run (state in OUT_DIR/.diff-insight/state)."""
+
+    def go() -> None:
+        from diff_insight.daily import run_incremental
+        from diff_insight.pipeline import EngineOptions
+
+        config, path, br = _daily_inputs(config_path, repo, branch)
+        say = None if quiet else (lambda m: click.echo(f"warning: {m}", err=True))
+        outcome = run_incremental(
+            path,
+            br,
+            config,
+            out_root=(out_dir or Path.cwd()).absolute(),
+            since=since,
+            engine=EngineOptions(engine=engine, no_cache=no_cache),  # type: ignore[arg-type]
+            warn=say,
+            wait=wait,
+        )
+        _print_reports(outcome.reports, as_json, quiet)
+        if not quiet:
+            click.echo(outcome.message, err=True)
+
+    _run_guarded(ctx, go)
+
+
+@cli.command()
+@_common_engine_options
+@click.option(
+    "--since", "since_day", required=True, callback=_parse_date, metavar="YYYY-MM-DD", help="First day."
+)
+@click.option(
+    "--until", "until_day", required=True, callback=_parse_date, metavar="YYYY-MM-DD", help="Last day."
+)
+@click.pass_context
+def backfill(
+    ctx: click.Context,
+    config_path: Path | None,
+    repo: str | None,
+    branch: str | None,
+    out_dir: Path | None,
+    engine: str | None,
+    no_cache: bool,
+    wait: bool,
+    as_json: bool,
+    quiet: bool,
+    since_day: date,
+    until_day: date,
+) -> None:
+    """One report set per day with commits, for past days (days in the configured time zone)."""
+
+    def go() -> None:
+        from diff_insight.daily import backfill as do_backfill
+        from diff_insight.daily import summarize
+        from diff_insight.pipeline import EngineOptions
+
+        config, path, br = _daily_inputs(config_path, repo, branch)
+        say = None if quiet else (lambda m: click.echo(f"warning: {m}", err=True))
+        days = do_backfill(
+            path,
+            br,
+            config,
+            out_root=(out_dir or Path.cwd()).absolute(),
+            since=since_day,
+            until=until_day,
+            engine=EngineOptions(engine=engine, no_cache=no_cache),  # type: ignore[arg-type]
+            warn=say,
+            wait=wait,
+        )
+        _print_reports([r for d in days for r in d.reports], as_json, quiet)
+        if not quiet:
+            click.echo(summarize(days), err=True)
+
+    _run_guarded(ctx, go)
+
+
 @cli.command("example-repo")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--force", is_flag=True, help="Replace DIRECTORY if it exists.")

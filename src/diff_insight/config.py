@@ -154,6 +154,18 @@ class LLMConfig(BaseModel):
     )
 
 
+class SourceConfig(BaseModel):
+    """The repository that ``diff-insight run`` and ``backfill`` read."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    path: str | None = Field(
+        default=None,
+        description="Local git repository (relative paths are relative to the config file's folder).",
+    )
+    branch: str = Field(default="main", min_length=1, description="The branch whose history is reported.")
+
+
 class Config(BaseModel):
     """The validated configuration. Build it with :func:`load_config` or :meth:`with_overrides`."""
 
@@ -193,6 +205,7 @@ class Config(BaseModel):
         description="What happens to files that match no category.",
     )
     llm: LLMConfig = Field(default_factory=LLMConfig, description="The LLM engine's settings.")
+    source: SourceConfig = Field(default_factory=SourceConfig, description="What `run` and `backfill` read.")
     source_path: Path | None = Field(
         default=None,
         description="The file this configuration was loaded from (not a TOML key).",
@@ -287,6 +300,7 @@ class Config(BaseModel):
             "categories": {k: list(v) for k, v in self.categories.items()},
             "catch_all": self.catch_all,
             "llm": self.llm,
+            "source": self.source,
         }
         if locales is not None:
             data["locales"] = list(locales)

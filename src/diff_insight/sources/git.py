@@ -471,9 +471,16 @@ class GitSource:
         self, base: str, head: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     ) -> tuple[ChangeSet, GitContentReader]:
         """Resolve ``base`` and ``head`` and read the change set and a content reader."""
-        base_sha = self.resolve(base, "BASE")
+        # git's empty tree stands for "before the first commit" (a root commit's own change)
+        base_sha = EMPTY_TREE if base == EMPTY_TREE else self.resolve(base, "BASE")
         head_sha = self.resolve(head, "HEAD")
         repository = self.repository()
+        if not repository.slug:
+            permalink = None
+        elif base_sha == EMPTY_TREE:
+            permalink = f"https://github.com/{repository.slug}/commit/{head_sha}"
+        else:
+            permalink = compare_permalink(repository.slug, base_sha, head_sha)
         change_set = ChangeSet(
             files=self.changes(base_sha, head_sha),
             repository=repository,
@@ -481,7 +488,7 @@ class GitSource:
             base=base_sha,
             head=head_sha,
             head_time=self.commit_time(head_sha),
-            permalink=compare_permalink(repository.slug, base_sha, head_sha) if repository.slug else None,
+            permalink=permalink,
         )
         return change_set, GitContentReader(self.path, max_bytes=max_bytes, git=self._git.executable)
 
@@ -500,6 +507,10 @@ def open_git(
     repository, an unknown commit or a missing git executable. Close the reader when done.
     """
     return GitSource(repo_path, git=git).open(base, head, max_bytes=max_bytes)
+
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+"""The id of git's empty tree (SHA-1 repositories), accepted as BASE."""
 
 
 class GitContentReader:

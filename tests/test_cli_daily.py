@@ -1,0 +1,74 @@
+"""`diff-insight run` and `backfill` through the CLI on the built-in example repository."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from click.testing import CliRunner
+from tests.gitrepo import GitRepo
+
+from diff_insight.cli import cli
+from diff_insight.example import CONFIG, build_example
+from diff_insight.render.markdown import parse_report
+
+
+def invoke(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        res = CliRunner().invoke(cli, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return res.exit_code, res.stdout, res.stderr
+
+
+def setup(tmp_path: Path) -> Path:
+    build_example(tmp_path / "repo")
+    cfg = tmp_path / "diff-insight.toml"
+    cfg.write_text(
+        CONFIG.replace('locales = ["ja_JP", "zh_CN", "en_US"]', 'locales = ["en_US"]')
+        + '\n[source]\npath = "repo"\nbranch = "main"\n',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_run_twice_then_new_commits(tmp_path: Path) -> None:
+    cfg = setup(tmp_path)
+    code, out, err = invoke(["run", "--config", str(cfg), "--json"], tmp_path)
+    assert code == 0, err
+    first = json.loads(out)
+    assert sum(w["files"] for w in first) == 13  # the head commit's own change
+    code, out, err = invoke(["run", "--config", str(cfg), "--json"], tmp_path)
+    assert code == 0 and json.loads(out) == [] and err.strip()  # nothing to do, and it says so
+    repo = GitRepo(tmp_path, name="repo")
+    repo.write("articles/search/new-page.md", "# New page\n\nHello.\n")
+    repo.commit("add a page", date="2025-04-25T09:00:00+00:00")
+    code, out, err = invoke(["run", "--config", str(cfg), "--json"], tmp_path)
+    assert code == 0, err
+    (w,) = json.loads(out)
+    rep = parse_report(Path(w["path"]).read_text(encoding="utf-8"))
+    assert [f.path for f in rep.files] == ["articles/search/new-page.md"]
+    assert w["path"].endswith("report-20250425-search.md")
+
+
+def test_backfill_by_day(tmp_path: Path) -> None:
+    cfg = setup(tmp_path)
+    code, out, err = invoke(
+        ["backfill", "--config", str(cfg), "--since", "2025-04-21", "--until", "2025-04-24", "--json"],
+        tmp_path,
+    )
+    assert code == 0, err
+    by_day: dict[str, int] = {}
+    for w in json.loads(out):
+        day = w["path"].rsplit("report-", 1)[1][:8]
+        by_day[day] = by_day.get(day, 0) + w["files"]
+    # the initial commit on the 22nd (its own change), the edit on the 23rd; no other day has commits
+    assert set(by_day) == {"20250422", "20250423"} and by_day["20250423"] == 13
+
+
+def test_run_without_repository_is_a_one_line_error(tmp_path: Path) -> None:
+    code, _, err = invoke(["run"], tmp_path)
+    assert code == 2 and err.count("\n") == 1 and "--repo" in err
