@@ -72,6 +72,12 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     help="Read GitHub compare JSON (GET /repos/{owner}/{repo}/compare/{base}...{head}) instead of git.",
 )
 @click.option(
+    "--github",
+    "github",
+    metavar="OWNER/NAME",
+    help="Read the range from GitHub's compare API (uses GITHUB_TOKEN when set); give BASE HEAD after it.",
+)
+@click.option(
     "--patch",
     "patch",
     metavar="FILE",
@@ -133,6 +139,7 @@ def report(
     base: str | None,
     head: str | None,
     compare_json: str | None,
+    github: str | None,
     patch: str | None,
     locales: tuple[str, ...],
     config_path: Path | None,
@@ -146,10 +153,19 @@ def report(
     quiet: bool,
 ) -> None:
     """Write Diff Insight Reports for the changes from BASE to HEAD of the git repository SOURCE
-    (or for --compare-json FILE, or --patch FILE): one per category and locale."""
-    modes = sum(x is not None for x in (source, compare_json, patch))
+    (or of --github OWNER/NAME BASE HEAD, --compare-json FILE, --patch FILE): one per category and locale."""
+    if github is not None:
+        if source is None or base is None or head is not None:
+            raise click.UsageError(
+                "--github OWNER/NAME needs BASE and HEAD: diff-insight report --github o/n BASE HEAD"
+            )
+        gh_base, gh_head = source, base
+        source = base = None
+    modes = sum(x is not None for x in (source, compare_json, patch, github))
     if modes != 1:
-        raise click.UsageError("give either SOURCE BASE HEAD, or --compare-json FILE, or --patch FILE")
+        raise click.UsageError(
+            "give either SOURCE BASE HEAD, or --github OWNER/NAME BASE HEAD, or --compare-json FILE, or --patch FILE"
+        )
     if source is not None and (base is None or head is None):
         raise click.UsageError("SOURCE needs BASE and HEAD (two commits of the repository)")
     if source is None and (base is not None or head is not None):
@@ -168,7 +184,9 @@ def report(
         if overrides:
             config = config.with_overrides(**overrides)
         root = (out_dir or Path.cwd()).absolute()
-        if compare_json is not None:
+        if github is not None:
+            request = ReportRequest("github", github, gh_base, gh_head, day=day, out_root=root)
+        elif compare_json is not None:
             request = ReportRequest("compare-json", compare_json, day=day, out_root=root)
         elif patch is not None:
             request = ReportRequest("patch", patch, day=day, out_root=root)

@@ -35,7 +35,7 @@ from diff_insight.writers.i18n import resolve_locale
 
 log = logging.getLogger("diff_insight")
 
-InputKind = Literal["git", "compare-json", "patch"]
+InputKind = Literal["git", "compare-json", "patch", "github"]
 MAX_FULL_TEXT = 4 * 1024 * 1024
 """Files larger than this are analysed from their patch only."""
 
@@ -46,7 +46,7 @@ class ReportRequest:
 
     kind: InputKind
     source: str
-    """Repository path, compare-JSON file, or patch file (``-`` for stdin)."""
+    """Repository path, ``owner/name`` on GitHub, compare-JSON file, or patch file (``-`` for stdin)."""
     base: str | None = None
     head: str | None = None
     day: date | None = None
@@ -140,6 +140,14 @@ def open_source(request: ReportRequest) -> tuple[ChangeSet, ContentReader]:
         if request.base is None or request.head is None:
             raise ValueError("git input needs BASE and HEAD")
         return open_git(request.source, request.base, request.head)
+    if request.kind == "github":
+        from diff_insight.sources.github import open_github
+
+        if request.base is None or request.head is None:
+            raise ValueError("github input needs BASE and HEAD")
+        # GITHUB_API_URL is what GitHub Actions sets (GitHub Enterprise Server has its own)
+        api = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
+        return open_github(request.source, request.base, request.head, api_url=api)
     if request.kind == "compare-json":
         from diff_insight.sources.compare_json import open_compare_json
 
