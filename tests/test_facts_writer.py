@@ -995,3 +995,13 @@ def test_rows_of_tables_that_read_the_same_are_told_once() -> None:
             == 1
         )
         assert "italynorth" in t.explanation and "uaenorth" in t.explanation
+
+
+def test_title_names_the_change_that_made_the_type() -> None:
+    """A file that gains one section and loses another is titled after the one its type comes from."""
+    facts = [F.SectionAdded("Uninstall", 2, 12), F.SectionRemoved("Support for Arm", 2, 20)]
+    w = FactsWriter()
+    broke = w.describe_files([entry("docs/x.md", facts, type=ChangeType.BREAKING_CHANGE)], "en_US")[0].title
+    feat = w.describe_files([entry("docs/x.md", facts, type=ChangeType.NEW_FEATURE)], "en_US")[0].title
+    assert "Support for Arm" in broke and "removed" in broke
+    assert "Uninstall" in feat and "added" in feat

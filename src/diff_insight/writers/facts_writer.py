@@ -84,6 +84,18 @@ _TITLE_ORDER = (
     "image_added", "image_removed", "image_retargeted", "sentence_removed", "front_matter_other",
     "text_edited", "lines_changed", "date_bumped", "formatting_only", "encoding_replaced",
 )  # fmt: skip
+# The title names a change of the kind that made the file's type: a removal for a breaking change,
+# an addition for a new feature (a file can both gain and lose sections).
+_TYPE_PREFERRED = {
+    ChangeType.BREAKING_CHANGE: frozenset({
+        "document_removed", "document_renamed", "section_removed", "table_removed", "heading_removed",
+        "toc_entry_removed", "code_block_removed", "include_removed", "binary_removed",
+    }),
+    ChangeType.NEW_FEATURE: frozenset({
+        "document_added", "section_added", "table_added", "heading_added", "toc_entry_added",
+        "code_block_added", "include_added", "table_rows_grown",
+    }),
+}  # fmt: skip
 _EXPLAIN_RANK = {k: i for i, k in enumerate(_EXPLAIN_ORDER)}
 _TITLE_RANK = {k: i for i, k in enumerate(_TITLE_ORDER)}
 
@@ -616,7 +628,18 @@ def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:
     what = st.msg(f"noun.{_noun(entry)}")
     if not groups:
         return _status_title(st, entry, doc, what)
-    key = min(groups, key=lambda k: (_title_rank(k, groups[k]), list(groups).index(k)))
+    preferred = _TYPE_PREFERRED.get(entry.classification.type, frozenset())
+    order = list(groups)
+
+    def rank(k: str) -> tuple[int, int, int]:
+        r = _title_rank(k, groups[k])
+        return (
+            0 if (k in preferred or _TITLE_ORDER[min(r, len(_TITLE_ORDER) - 1)] in preferred) else 1,
+            r,
+            order.index(k),
+        )
+
+    key = min(groups, key=rank)
     fs = groups[key]
     f = fs[0]
     base: _Values = {"doc": doc, "what": what, "count": len(fs)}
