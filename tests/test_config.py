@@ -339,3 +339,93 @@ def test_config_is_frozen() -> None:
     config = Config()
     with pytest.raises(ValueError):
         config.engine = "llm"
+
+
+# --------------------------------------------------------------------------- several repositories
+
+REPOS = """\
+locales = ["en_US"]
+engine = "facts"
+
+[categories]
+docs = ["articles"]
+
+[[repositories]]
+source = "MicrosoftDocs/azure-ai-docs"
+
+[[repositories]]
+source = "https://example.com/docs.git"
+branch = "live"
+locales = ["ja_JP", "en_US"]
+out = "other/{locale}/{category}.md"
+timezone = "Asia/Tokyo"
+repository = "Example/docs"
+categories = { all = ["**"] }
+catch_all = { enabled = false }
+"""
+
+
+def test_repositories_targets_apply_overrides(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, REPOS), required=True)
+    first, second = config.targets()
+    assert (first.source, first.branch) == ("MicrosoftDocs/azure-ai-docs", "main")
+    assert first.config.locales == ["en_US"] and list(first.config.categories) == ["docs"]
+    assert first.config.out == DEFAULT_OUT and first.config.repositories == []
+    assert (second.source, second.branch) == ("https://example.com/docs.git", "live")
+    assert second.config.locales == ["ja_JP", "en_US"]
+    assert second.config.out == "other/{locale}/{category}.md"
+    assert second.config.timezone == "Asia/Tokyo" and second.config.repository == "Example/docs"
+    assert list(second.config.categories) == ["all"] and second.config.catch_all.enabled is False
+    assert second.config.engine == "facts" and second.config.source_path == config.source_path
+
+
+def test_single_repository_form_is_one_target(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[source]\npath = "docs"\nbranch = "live"\n'), required=True)
+    (only,) = config.targets()
+    assert (only.source, only.branch, only.config) == ("docs", "live", config)
+    assert config.source.mirror_dir == ".diff-insight/mirrors"
+    (none,) = Config().targets()
+    assert none.source is None and none.branch == "main"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("bogus = 1", "repositories[1].bogus: unknown key"),
+        ("sorce = 'x'", "repositories[1].sorce: unknown key (did you mean 'source'?)"),
+        ("locales = ['english']", "repositories[1].locales[0]: invalid locale 'english'"),
+        ("locales = []", "repositories[1].locales: at least one locale is required"),
+        ("out = 'x.md'", "repositories[1].out: output template 'x.md': must contain"),
+        ("timezone = 'Mars/Base'", "repositories[1].timezone: unknown time zone 'Mars/Base'"),
+        ("engine = 'gpt'", "repositories[1].engine: "),
+        ("repository = 'nope'", "repositories[1].repository: invalid repository 'nope'"),
+        ("catch_all = { nam = 'x' }", "repositories[1].catch_all.nam: unknown key (did you mean 'name'?)"),
+        ("branch = ''", "repositories[1].branch: "),
+        ("categories = { a = [] }", "repositories[1].categories.a: empty pattern list"),
+    ],
+)
+def test_invalid_repositories_entry(tmp_path: Path, extra: str, expected: str) -> None:
+    text = f"[[repositories]]\nsource = 'a/b'\n\n[[repositories]]\nsource = 'c/d'\n{extra}\n"
+    message = load_error(tmp_path, text)
+    assert expected in message
+
+
+def test_repositories_need_a_source(tmp_path: Path) -> None:
+    assert "repositories[0].source: Field required" in load_error(
+        tmp_path, "[[repositories]]\nbranch = 'x'\n"
+    )
+
+
+def test_repositories_and_source_path_are_exclusive(tmp_path: Path) -> None:
+    message = load_error(tmp_path, "[source]\npath = 'x'\n\n[[repositories]]\nsource = 'a/b'\n")
+    assert "source: give either [source] path/branch or [[repositories]] tables, not both" in message
+    # mirror_dir alone may go with [[repositories]]
+    text = "[source]\nmirror_dir = '/srv/mirrors'\n\n[[repositories]]\nsource = 'a/b'\n"
+    config = load_config(write(tmp_path, text), required=True)
+    assert config.source.mirror_dir == "/srv/mirrors" and len(config.targets()) == 1
+
+
+def test_unknown_source_key_suggests(tmp_path: Path) -> None:
+    assert "source.mirrordir: unknown key (did you mean 'mirror_dir'?)" in load_error(
+        tmp_path, "[source]\nmirrordir = 'x'\n"
+    )

@@ -256,8 +256,9 @@ def _common_engine_options(fn: F) -> F:
             click.option(
                 "--repo",
                 "repo",
-                metavar="PATH",
-                help="Local git repository (default: the config's source.path).",
+                metavar="PATH|URL",
+                help="Local git repository, git URL or GitHub owner/name (default: the config's "
+                "source.path or [[repositories]]).",
             ),
             click.option(
                 "--branch", metavar="NAME", help="Branch to follow (default: the config's source.branch)."
@@ -286,17 +287,94 @@ def _common_engine_options(fn: F) -> F:
     return fn
 
 
-def _daily_inputs(config_path: Path | None, repo: str | None, branch: str | None) -> tuple[Any, str, str]:
-    from diff_insight.config import load_config
+def _daily_targets(config_path: Path | None, repo: str | None, branch: str | None) -> tuple[Any, list[Any]]:
+    """The loaded config and the repositories to run: ``--repo`` (with the top-level settings),
+    else the config's ``[[repositories]]``, else its ``[source]``."""
+    from dataclasses import replace
+
+    from diff_insight.config import Target, load_config
     from diff_insight.errors import ConfigError
 
     config = load_config(config_path, required=config_path is not None)
-    path = repo or config.source.path
-    if not path:
+    if repo is not None:
+        top = config.model_copy(update={"repositories": []})
+        return config, [Target(source=repo, branch=branch or config.source.branch, config=top)]
+    targets = config.targets()
+    if branch is not None:
+        if len(targets) > 1:
+            raise ConfigError("--branch needs --repo when the config lists several [[repositories]]")
+        targets = [replace(targets[0], branch=branch)]
+    if targets[0].source is None:
         raise ConfigError("no repository: give --repo PATH or set source.path in the config")
-    if repo is None and config.source_path is not None and not Path(path).is_absolute():
-        path = str(config.source_path.parent / path)
-    return config, path, branch or config.source.branch
+    return config, targets
+
+
+def _open_target(config: Any, target: Any, *, from_config: bool, out_root: Path, wait: bool) -> str:
+    """The local repository path of ``target``: the directory itself, or an updated mirror."""
+    from diff_insight.mirror import ensure_mirror, resolve_source
+
+    base_dir = config.source_path.parent if from_config and config.source_path is not None else None
+    kind, value = resolve_source(target.source, base_dir)
+    if kind == "local":
+        return str(value)
+    mirror_root = Path(config.source.mirror_dir)
+    if not mirror_root.is_absolute():
+        mirror_root = out_root / mirror_root
+    return str(ensure_mirror(value, mirror_root, branch=target.branch, wait=wait))
+
+
+def _for_each_target(
+    ctx: click.Context,
+    targets: list[Any],
+    quiet: bool,
+    one: Callable[[Any], tuple[list[Any], str]],
+    as_json: bool,
+) -> None:
+    """Run ``one`` (returning reports and a summary line) for every target. A single target
+    behaves as before (its error is the command's error); with several, each gets one line, a
+    failing one is reported and the others still run, and the exit code is 1 if any failed."""
+    if len(targets) == 1:
+        reports, line = one(targets[0])
+        _print_reports(reports, as_json, quiet)
+        if not quiet:
+            click.echo(line, err=True)
+        return
+    from diff_insight.mirror import public_url
+
+    debug = bool(ctx.find_root().params.get("debug"))
+    everything: list[Any] = []
+    failed = 0
+    for target in targets:
+        label = f"{public_url(target.source)} ({target.branch})"
+        try:
+            reports, line = one(target)
+        except DiffInsightError as exc:
+            if debug:
+                raise
+            failed += 1
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            click.echo(f"diff-insight: error: {label}: {first}", err=True)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one repository must not stop the others
+            if debug:
+                raise
+            failed += 1
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                f"diff-insight: error: {label}: internal error: {type(exc).__name__}: {first}", err=True
+            )
+            continue
+        everything.extend(reports)
+        if not as_json:
+            _print_reports(reports, False, quiet)
+        if not quiet:
+            click.echo(f"{label}: {line}", err=True)
+    if as_json:
+        _print_reports(everything, True, quiet)
+    if failed:
+        if not quiet:
+            click.echo(f"{failed} of {len(targets)} repositories failed", err=True)
+        sys.exit(1)
 
 
 def _print_reports(reports: Any, as_json: bool, quiet: bool) -> None:
@@ -343,21 +421,25 @@ def run_cmd(
         from diff_insight.daily import run_incremental
         from diff_insight.pipeline import EngineOptions
 
-        config, path, br = _daily_inputs(config_path, repo, branch)
+        config, targets = _daily_targets(config_path, repo, branch)
         say = None if quiet else (lambda m: click.echo(f"warning: {m}", err=True))
-        outcome = run_incremental(
-            path,
-            br,
-            config,
-            out_root=(out_dir or Path.cwd()).absolute(),
-            since=since,
-            engine=EngineOptions(engine=engine, no_cache=no_cache),  # type: ignore[arg-type]
-            warn=say,
-            wait=wait,
-        )
-        _print_reports(outcome.reports, as_json, quiet)
-        if not quiet:
-            click.echo(outcome.message, err=True)
+        out_root = (out_dir or Path.cwd()).absolute()
+
+        def one(target: Any) -> tuple[list[Any], str]:
+            path = _open_target(config, target, from_config=repo is None, out_root=out_root, wait=wait)
+            outcome = run_incremental(
+                path,
+                target.branch,
+                target.config,
+                out_root=out_root,
+                since=since,
+                engine=EngineOptions(engine=engine, no_cache=no_cache),  # type: ignore[arg-type]
+                warn=say,
+                wait=wait,
+            )
+            return outcome.reports, outcome.message
+
+        _for_each_target(ctx, targets, quiet, one, as_json)
 
     _run_guarded(ctx, go)
 
@@ -392,22 +474,26 @@ def backfill(
         from diff_insight.daily import summarize
         from diff_insight.pipeline import EngineOptions
 
-        config, path, br = _daily_inputs(config_path, repo, branch)
+        config, targets = _daily_targets(config_path, repo, branch)
         say = None if quiet else (lambda m: click.echo(f"warning: {m}", err=True))
-        days = do_backfill(
-            path,
-            br,
-            config,
-            out_root=(out_dir or Path.cwd()).absolute(),
-            since=since_day,
-            until=until_day,
-            engine=EngineOptions(engine=engine, no_cache=no_cache),  # type: ignore[arg-type]
-            warn=say,
-            wait=wait,
-        )
-        _print_reports([r for d in days for r in d.reports], as_json, quiet)
-        if not quiet:
-            click.echo(summarize(days), err=True)
+        out_root = (out_dir or Path.cwd()).absolute()
+
+        def one(target: Any) -> tuple[list[Any], str]:
+            path = _open_target(config, target, from_config=repo is None, out_root=out_root, wait=wait)
+            days = do_backfill(
+                path,
+                target.branch,
+                target.config,
+                out_root=out_root,
+                since=since_day,
+                until=until_day,
+                engine=EngineOptions(engine=engine, no_cache=no_cache),  # type: ignore[arg-type]
+                warn=say,
+                wait=wait,
+            )
+            return [r for d in days for r in d.reports], summarize(days)
+
+        _for_each_target(ctx, targets, quiet, one, as_json)
 
     _run_guarded(ctx, go)
 

@@ -16,6 +16,14 @@ Every key is optional::
     enabled = true
     name = "other"
 
+    [source]                # what `run` and `backfill` read: a local path, a git URL or owner/name
+    path = "MicrosoftDocs/azure-ai-docs"
+    branch = "main"
+
+Instead of ``[source]``, several ``[[repositories]]`` tables (``source``, ``branch`` and optional
+per-repository ``categories``, ``locales``, ``out``, ``engine``, ``timezone``, ``repository``,
+``catch_all``) make ``run`` and ``backfill`` process each in turn (:meth:`Config.targets`).
+
 Unknown keys are rejected, and values are type-checked strictly (``enabled = "yes"`` is an error,
 not ``True``). Every problem becomes a one-line :class:`~diff_insight.errors.ConfigError` naming
 the file, the key and the reason.
@@ -28,6 +36,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -161,9 +170,45 @@ class SourceConfig(BaseModel):
 
     path: str | None = Field(
         default=None,
-        description="Local git repository (relative paths are relative to the config file's folder).",
+        description="Local git repository (relative paths are relative to the config file's folder), "
+        "a git URL (`https://…`, `ssh://…`, `git@host:owner/name.git`, `file://…`) or a GitHub "
+        "`owner/name`; URLs and `owner/name` are read through a local bare mirror.",
     )
     branch: str = Field(default="main", min_length=1, description="The branch whose history is reported.")
+    mirror_dir: str = Field(
+        default=".diff-insight/mirrors",
+        min_length=1,
+        description="Where the mirrors of remote sources live (relative paths: under the output root).",
+    )
+
+
+class RepositoryConfig(BaseModel):
+    """One ``[[repositories]]`` entry: a source and branch, plus optional per-repository overrides
+    of the top-level settings."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    source: str = Field(min_length=1, description="Local path, git URL or GitHub `owner/name`.")
+    branch: str = Field(default="main", min_length=1, description="The branch whose history is reported.")
+    categories: dict[CategoryName, Patterns] | None = Field(
+        default=None, description="Overrides `categories`."
+    )
+    locales: list[Locale] | None = Field(default=None, description="Overrides `locales`.")
+    out: str | None = Field(default=None, description="Overrides `out`.")
+    engine: Engine | None = Field(default=None, description="Overrides `engine`.")
+    timezone: str | None = Field(default=None, description="Overrides `timezone`.")
+    repository: str | None = Field(default=None, description="Overrides `repository` (permalinks).")
+    catch_all: CatchAll | None = Field(default=None, description="Overrides `catch_all`.")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One repository to run: its source, branch and effective configuration."""
+
+    source: str | None
+    """As configured (local path, URL or ``owner/name``); ``None``: not configured."""
+    branch: str
+    config: Config
 
 
 class Config(BaseModel):
@@ -206,6 +251,11 @@ class Config(BaseModel):
     )
     llm: LLMConfig = Field(default_factory=LLMConfig, description="The LLM engine's settings.")
     source: SourceConfig = Field(default_factory=SourceConfig, description="What `run` and `backfill` read.")
+    repositories: list[RepositoryConfig] = Field(
+        default_factory=list,
+        description="Several repositories for `run` and `backfill` (`[[repositories]]` tables), "
+        "run in order; replaces `source.path` and `source.branch`.",
+    )
     source_path: Path | None = Field(
         default=None,
         description="The file this configuration was loaded from (not a TOML key).",
@@ -271,6 +321,36 @@ class Config(BaseModel):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _repositories(self) -> Config:
+        if self.repositories and ({"path", "branch"} & self.source.model_fields_set):
+            raise ValueError("source: give either [source] path/branch or [[repositories]] tables, not both")
+        for i, repo in enumerate(self.repositories):
+            try:
+                self._apply(repo)
+            except ConfigError as exc:
+                raise ValueError(f"repositories[{i}].{exc}") from None
+        return self
+
+    def _apply(self, repo: RepositoryConfig) -> Config:
+        return self.model_copy(update={"repositories": []}).with_overrides(
+            locales=repo.locales,
+            out=repo.out,
+            timezone=repo.timezone,
+            engine=repo.engine,
+            repository=repo.repository,
+            categories=repo.categories,
+            catch_all=repo.catch_all,
+        )
+
+    def targets(self) -> list[Target]:
+        """The repositories ``run`` and ``backfill`` process, in order: one per
+        ``[[repositories]]`` table (with its overrides applied and no ``repositories`` of its
+        own), else one from ``[source]``."""
+        if not self.repositories:
+            return [Target(source=self.source.path, branch=self.source.branch, config=self)]
+        return [Target(source=r.source, branch=r.branch, config=self._apply(r)) for r in self.repositories]
+
     @property
     def tzinfo(self) -> tzinfo:
         """The :attr:`timezone` as a ``tzinfo``."""
@@ -301,6 +381,7 @@ class Config(BaseModel):
             "catch_all": self.catch_all,
             "llm": self.llm,
             "source": self.source,
+            "repositories": list(self.repositories),
         }
         if locales is not None:
             data["locales"] = list(locales)
@@ -382,7 +463,11 @@ def _format_error(error: ErrorDetails) -> str:
         known: list[str] = []
         if len(loc) == 1:
             known = [f for f in Config.model_fields if f != "source_path"]
-        elif len(loc) == 2 and loc[0] == "catch_all":
+        elif len(loc) == 2 and loc[0] in ("catch_all", "source"):
+            known = list((CatchAll if loc[0] == "catch_all" else SourceConfig).model_fields)
+        elif len(loc) == 3 and loc[0] == "repositories":
+            known = list(RepositoryConfig.model_fields)
+        elif len(loc) == 4 and loc[0] == "repositories" and loc[2] == "catch_all":
             known = list(CatchAll.model_fields)
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         if close:

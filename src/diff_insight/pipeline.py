@@ -9,7 +9,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -349,14 +351,65 @@ def render_jobs(
     return [render_report(build_report(j, changeset, entries, day, writer)) for j in jobs]
 
 
+_TEMP_REPORT = re.compile(r"\.tmp-(?:(?P<pid>[0-9]+)-)?[A-Za-z0-9_]+\.md")
+_STALE_UNOWNED_SECONDS = 3600
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temps(directory: Path) -> list[Path]:
+    """Delete the ``.tmp-<pid>-*.md`` files of :func:`write_all` in ``directory`` whose process is
+    gone (left by a killed run), and older ``.tmp-*.md`` files without a pid that are more than
+    an hour old. Returns what was removed; errors are ignored."""
+    removed: list[Path] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        m = _TEMP_REPORT.fullmatch(name)
+        if m is None:
+            continue
+        path = directory / name
+        if m.group("pid") is not None:
+            stale = int(m.group("pid")) != os.getpid() and not _pid_alive(int(m.group("pid")))
+        else:
+            try:
+                stale = now - path.lstat().st_mtime > _STALE_UNOWNED_SECONDS
+            except OSError:
+                continue
+        if stale:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def write_all(items: Sequence[tuple[Path, str]]) -> None:
     """Write every file to a temporary neighbour first, then move them all into place, so a
-    failure leaves earlier reports untouched and no half-written file behind."""
+    failure leaves earlier reports untouched and no half-written file behind.
+
+    The temporary files are ``.tmp-<pid>-<random>.md``; a run that is killed (SIGKILL, power
+    loss) between creating and renaming them leaves them behind, so the stale ones of dead
+    processes are removed from every directory written to (:func:`remove_stale_temps`)."""
     staged: list[tuple[str, Path]] = []
     try:
+        for directory in dict.fromkeys(path.parent for path, _ in items):
+            remove_stale_temps(directory)
         for path, text in items:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".md", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=".md", dir=path.parent)
             staged.append((tmp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)

@@ -1,0 +1,196 @@
+"""Local bare mirrors of remote repositories, for ``diff-insight run`` and ``backfill``.
+
+A source that is not a local directory (a git URL, or a GitHub ``owner/name``) is read through a
+bare clone kept under the mirror root (default ``<out_root>/.diff-insight/mirrors``), one directory
+per URL. :func:`ensure_mirror` creates it (``git clone --bare --filter=blob:none``, falling back to
+a full bare clone when the server refuses filters) and fetches every branch before each run
+(``git fetch --prune origin +refs/heads/*:refs/heads/*``). A ``flock`` on ``<name>.lock`` next to
+the mirror guards both, so two runs never update the same mirror at once.
+
+Names and messages never contain credentials: the directory name is made from the URL without
+its user info plus a short hash of it, and every git message is shown with the URL stripped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+from diff_insight.errors import InputError, SourceError
+from diff_insight.sources.git import git_env, strip_credentials
+
+__all__ = [
+    "DEFAULT_MIRROR_DIR",
+    "ensure_mirror",
+    "github_url",
+    "is_remote",
+    "mirror_name",
+    "public_url",
+    "resolve_source",
+]
+
+DEFAULT_MIRROR_DIR: Final = ".diff-insight/mirrors"
+"""Where mirrors live, relative to the output root, unless ``source.mirror_dir`` says otherwise."""
+
+_URL = re.compile(r"(?i)(?:https?|ssh|git|file)://.+")
+_SCP = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*")  # git@github.com:o/n.git
+_SLUG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def is_remote(spec: str) -> bool:
+    """Whether ``spec`` is a git URL (``https://``, ``ssh://``, ``git://``, ``file://``, ``user@host:path``)."""
+    return bool(_URL.fullmatch(spec) or _SCP.fullmatch(spec))
+
+
+def github_url(slug: str) -> str:
+    """``https://github.com/<slug>.git``; ``GITHUB_SERVER_URL`` (when set) replaces the server."""
+    server = (os.environ.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    return f"{server}/{slug}.git"
+
+
+def resolve_source(spec: str, base_dir: Path | None = None) -> tuple[str, str]:
+    """``("local", path)`` or ``("remote", url)`` for a configured source.
+
+    A URL is remote; else an existing directory (relative to ``base_dir``) is local; else an
+    ``owner/name`` is the GitHub repository; anything else is a local path (which then fails
+    as "does not exist").
+    """
+    if is_remote(spec):
+        return "remote", spec
+    path = Path(spec)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    if path.is_dir():
+        return "local", str(path)
+    if _SLUG.fullmatch(spec) and spec.split("/", 1)[1] not in (".", ".."):
+        return "remote", github_url(spec)
+    return "local", str(path)
+
+
+def public_url(url: str) -> str:
+    """``url`` without any user info (for names and messages)."""
+    stripped = strip_credentials(url)
+    if "://" in stripped:
+        with contextlib.suppress(ValueError):
+            parts = urlsplit(stripped)
+            if "@" in parts.netloc:
+                stripped = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+    elif _SCP.fullmatch(stripped):
+        stripped = stripped.split("@", 1)[1]
+    return stripped
+
+
+def mirror_name(url: str) -> str:
+    """The mirror's directory name: a sanitised URL (no scheme, no credentials) and a short hash."""
+    shown = public_url(url)
+    tail = shown.split("://", 1)[-1].rstrip("/").removesuffix(".git")
+    label = _UNSAFE.sub("-", tail).strip("-._")[-40:].strip("-._") or "repo"
+    digest = hashlib.sha256(strip_credentials(url).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{label}-{digest}.git"
+
+
+def _scrub(text: str, url: str) -> str:
+    """First non-empty line of git's ``text``, with the URL (and any user info) removed."""
+    shown = public_url(url)
+    lines = [ln.strip() for ln in text.replace(url, shown).splitlines() if ln.strip()]
+    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+    line = (fatal or lines or ["git failed"])[0]
+    line = re.sub(r"(?i)(\w+://)[^/@\s]+@", r"\1", line)
+    return line.removeprefix("fatal: ").removeprefix("error: ")
+
+
+def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", "--no-pager", *args],
+            cwd=cwd,
+            env=git_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
+        )
+    except OSError as exc:
+        raise SourceError(f"cannot run git: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def _mirror_lock(path: Path, mirror: Path, *, wait: bool) -> Iterator[None]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise InputError(f"cannot open lock file {path}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise InputError(f"another run is updating the mirror {mirror}; try again later") from None
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _clone(url: str, target: Path) -> None:
+    temp = target.with_name(target.name + ".partial")
+    shutil.rmtree(temp, ignore_errors=True)  # left by a killed clone; we hold the lock
+    proc = _git("clone", "--bare", "--quiet", "--filter=blob:none", "--", url, str(temp))
+    if proc.returncode != 0 and "filter" in proc.stderr.lower():
+        shutil.rmtree(temp, ignore_errors=True)
+        proc = _git("clone", "--bare", "--quiet", "--", url, str(temp))
+    if proc.returncode != 0:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise SourceError(f"cannot clone {public_url(url)}: {_scrub(proc.stderr, url)}")
+    try:
+        temp.rename(target)
+    except OSError as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise SourceError(f"cannot create the mirror {target}: {exc.strerror or exc}") from None
+
+
+def _fetch(url: str, mirror: Path) -> None:
+    current = _git("config", "--get", "remote.origin.url", cwd=mirror)
+    if current.returncode != 0 or current.stdout.strip() != url:
+        _git("config", "remote.origin.url", url, cwd=mirror)  # e.g. a new token in the URL
+    proc = _git("fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/heads/*", cwd=mirror)
+    if proc.returncode != 0:
+        raise SourceError(f"cannot fetch {public_url(url)}: {_scrub(proc.stderr, url)}")
+
+
+def ensure_mirror(
+    url: str, mirror_root: Path, *, branch: str, fetch: bool = True, wait: bool = False
+) -> Path:
+    """The path of an up-to-date bare mirror of ``url`` under ``mirror_root``.
+
+    Clones it when missing; else, with ``fetch``, fetches every branch (pruning deleted ones).
+    Raises :class:`SourceError` (one line naming the URL without credentials) when the URL cannot
+    be cloned or fetched, or when ``branch`` is not a branch of it, and :class:`InputError` when
+    another process updates the mirror and ``wait`` is false.
+    """
+    mirror_root = Path(mirror_root)
+    name = mirror_name(url)
+    mirror = mirror_root / name
+    with _mirror_lock(mirror_root / (name.removesuffix(".git") + ".lock"), mirror, wait=wait):
+        if not (mirror / "HEAD").is_file():
+            if mirror.exists():
+                raise SourceError(f"the mirror {mirror} exists but is not a git repository; delete it")
+            _clone(url, mirror)
+        elif fetch:
+            _fetch(url, mirror)
+        check = _git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}", cwd=mirror)
+        if check.returncode != 0:
+            raise SourceError(f"{public_url(url)} has no branch {branch!r}")
+    return mirror
