@@ -604,3 +604,68 @@ def test_cli_report_from_github(small: FakeGitHub, tmp_path: Path, monkeypatch: 
     assert TOKEN not in text and TOKEN not in res.stderr
     res = CliRunner().invoke(cli, ["report", "--github", SLUG, "main"])
     assert res.exit_code == 2
+
+
+def test_comparison_at_githubs_cap_falls_back_to_a_git_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub lists at most 3,000 files of a comparison: at the cap the range is read from a mirror,
+    so no file is lost."""
+    import json as _json
+    import subprocess
+
+    from click.testing import CliRunner
+    from tests.gitrepo import GitRepo
+
+    from diff_insight.cli import cli
+    from diff_insight.render.markdown import parse_report
+
+    server_root = tmp_path / "server"
+    origin = GitRepo(server_root / "octo", name="docs.git")
+    base = origin.import_commit({"README.md": "# Docs\n"})
+    head = origin.import_commit({f"docs/p{i:04d}.md": f"# Page {i}\n" for i in range(3100)})
+    origin.git("update-ref", "refs/heads/main", head)
+    files = [
+        {
+            "filename": f"docs/p{i:04d}.md",
+            "status": "added",
+            "additions": 1,
+            "deletions": 0,
+            "changes": 1,
+            "patch": f"@@ -0,0 +1 @@\n+# Page {i}",
+        }
+        for i in range(3000)
+    ]  # GitHub stops at 3,000
+    payload = {
+        "merge_base_commit": {"sha": base},
+        "base_commit": {"sha": base},
+        "total_commits": 1,
+        "commits": [{"sha": head, "commit": {"committer": {"date": "2025-06-01T10:00:00+00:00"}}}],
+        "files": files,
+    }
+    with FakeGitHub(files_per_page=300) as srv:
+        srv.add_compare("octo/docs", "main~1", "main", payload)
+        monkeypatch.chdir(tmp_path)
+        res = CliRunner().invoke(
+            cli,
+            ["report", "--github", "octo/docs", "main~1", "main", "--json"],
+            env={
+                "GITHUB_API_URL": srv.base_url,
+                "GITHUB_SERVER_URL": server_root.as_uri(),
+                "GITHUB_TOKEN": TOKEN,
+            },
+        )
+    assert res.exit_code == 0, res.stderr
+    (w,) = _json.loads(res.stdout)
+    assert w["files"] == 3100
+    rep = parse_report(Path(w["path"]).read_text(encoding="utf-8"))
+    assert len(rep.files) == 3100 and rep.front_matter["head"] == head
+    mirrors = list((tmp_path / ".diff-insight" / "mirrors").iterdir())
+    assert any(m.name.endswith(".git") for m in mirrors)
+    out = subprocess.run(
+        ["git", "-C", str(origin.path), "diff", "--numstat", base, head],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert len(out.splitlines()) == 3100

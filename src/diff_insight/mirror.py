@@ -171,11 +171,12 @@ def _fetch(url: str, mirror: Path) -> None:
 
 
 def ensure_mirror(
-    url: str, mirror_root: Path, *, branch: str, fetch: bool = True, wait: bool = False
+    url: str, mirror_root: Path, *, branch: str | None, fetch: bool = True, wait: bool = False
 ) -> Path:
     """The path of an up-to-date bare mirror of ``url`` under ``mirror_root``.
 
     Clones it when missing; else, with ``fetch``, fetches every branch (pruning deleted ones).
+    ``branch`` (when given) must exist in the mirror.
     Raises :class:`SourceError` (one line naming the URL without credentials) when the URL cannot
     be cloned or fetched, or when ``branch`` is not a branch of it, and :class:`InputError` when
     another process updates the mirror and ``wait`` is false.
@@ -190,7 +191,8 @@ def ensure_mirror(
             _clone(url, mirror)
         elif fetch:
             _fetch(url, mirror)
-        check = _git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}", cwd=mirror)
-        if check.returncode != 0:
-            raise SourceError(f"{public_url(url)} has no branch {branch!r}")
+        if branch is not None:
+            check = _git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}", cwd=mirror)
+            if check.returncode != 0:
+                raise SourceError(f"{public_url(url)} has no branch {branch!r}")
     return mirror

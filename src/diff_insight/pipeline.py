@@ -147,9 +147,20 @@ def open_source(request: ReportRequest) -> tuple[ChangeSet, ContentReader]:
 
         if request.base is None or request.head is None:
             raise ValueError("github input needs BASE and HEAD")
+        from diff_insight.sources.github import ComparisonTooLarge
+
         # GITHUB_API_URL is what GitHub Actions sets (GitHub Enterprise Server has its own)
         api = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
-        return open_github(request.source, request.base, request.head, api_url=api)
+        try:
+            return open_github(request.source, request.base, request.head, api_url=api)
+        except ComparisonTooLarge as big:
+            # never lose files to the API's cap: read the same range from a git mirror instead
+            from diff_insight.mirror import DEFAULT_MIRROR_DIR, ensure_mirror, github_url
+            from diff_insight.sources.git import open_git
+
+            log.warning("%s; reading the range from a git mirror", big)
+            mirror = ensure_mirror(github_url(big.slug), request.out_root / DEFAULT_MIRROR_DIR, branch=None)
+            return open_git(mirror, big.base, big.head)
     if request.kind == "compare-json":
         from diff_insight.sources.compare_json import open_compare_json
 

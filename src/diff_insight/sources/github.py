@@ -522,6 +522,15 @@ def _complete(
     return replace(change, patch=patch, binary=False, encoding_replaced=replaced)
 
 
+class ComparisonTooLarge(SourceError):
+    """GitHub lists at most 3,000 files of a comparison; this one has at least that many, so files
+    may be missing. ``base``/``head`` are the resolved SHAs, for a git fallback."""
+
+    def __init__(self, message: str, *, slug: str, base: str, head: str) -> None:
+        super().__init__(message)
+        self.slug, self.base, self.head = slug, base, head
+
+
 def open_github(
     slug: str,
     base: str,
@@ -534,8 +543,12 @@ def open_github(
     max_wait: float = 900,
     clock: Callable[[], float] = time.time,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_files: int = _MAX_FILES_NOTE,
 ) -> tuple[ChangeSet, GitHubContentReader]:
     """Read the changes from ``base`` to ``head`` of the GitHub repository ``slug`` (``owner/name``).
+
+    A comparison of ``max_files`` files or more (GitHub's cap) raises :class:`ComparisonTooLarge`
+    rather than return a list that may miss files; the caller falls back to a git mirror.
 
     ``token`` defaults to the ``GITHUB_TOKEN`` environment variable. ``client`` (not closed here)
     and ``sleep`` / ``clock`` are injectable for tests; rate-limit waits longer than ``max_wait``
@@ -559,6 +572,14 @@ def open_github(
             raise SourceError(f"GitHub's comparison {base}...{head} of {slug} names no base commit")
         last_commit = compare.commits[-1] if compare.commits else merge_base  # head behind base
         base_sha, head_sha = merge_base.sha, last_commit.sha
+        if len(compare.files) >= max_files:
+            raise ComparisonTooLarge(
+                f"GitHub lists at most {max_files} files of a comparison and {slug} {base}...{head} has at least "
+                "that many; use a git mirror of the repository",
+                slug=slug,
+                base=base_sha,
+                head=head_sha,
+            )
         cache: dict[tuple[str, str], bytes | None] = {}
         files: list[FileChange] = []
         recomputed: list[str] = []
