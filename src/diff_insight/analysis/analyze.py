@@ -615,12 +615,10 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     acc.facts.extend(F.LinkRelabeled(u, quote(o, 100), quote(n, 100)) for u, o, n in rel)
     acc.facts.extend(F.LinkAdded(quote(t, 100), u) for t, u in ladd)
     acc.facts.extend(F.LinkRemoved(quote(t, 100), u) for t, u in lrem)
-    iret, irel, iadd, irem, _ = _pair_refs(imgs_rem, imgs_add)
+    iret, _relabeled, iadd, irem, _ = _pair_refs(imgs_rem, imgs_add)  # a new alt text alone is not news
     acc.facts.extend(F.ImageRetargeted(quote(t, 100), o, n) for t, o, n in iret)
     acc.facts.extend(F.ImageAdded(quote(t, 100), u) for t, u in iadd)
     acc.facts.extend(F.ImageRemoved(quote(t, 100), u) for t, u in irem)
-    # an image whose alt text changed but not its source
-    acc.facts.extend(F.ImageRetargeted(quote(n, 100), u, u) for u, _o, n in irel if False)
     for run in sentences_add[:MAX_SENTENCES]:
         acc.facts.append(F.SentenceAdded(quote(" ".join(ln.text.strip() for ln in run))))
     for run in sentences_rem[:MAX_SENTENCES]:

@@ -26,9 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import ChangeType
-from diff_insight.analysis.hunks import parse_hunks
 from diff_insight.llm.errors import LLMAuthError, LLMCallCapExceeded, LLMError
 from diff_insight.llm.prompts import STYLE, prompt, prompt_versions
 from diff_insight.llm.tokens import estimate_tokens
@@ -345,12 +343,10 @@ class LLMWriter:
         self._store(result, batch, method)
 
     async def _map_reduce(self, rep: FileEntry, members: tuple[FileEntry, ...]) -> None:
-        hunks = parse_hunks(rep.change.patch or "")
         lines = (rep.change.patch or "").split("\n")
         # split on hunk boundaries: the text of each hunk, then pack hunks into parts under budget
         starts = [i for i, ln in enumerate(lines) if ln.startswith("@@ ")] or [0]
         pieces = ["\n".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
-        assert len(pieces) >= len(hunks) or not hunks
         limit = max(500, self.budget - 800)
         parts: list[str] = []
         cur = ""
@@ -539,4 +535,3 @@ class LLMWriter:
 
 
 __all__ = ["LLMUsage", "LLMWriter", "PlannedCall", "file_schema", "overview_schema"]
-_ = F  # the fact vocabulary is what the prompts serialise
