@@ -346,3 +346,19 @@ def test_every_fact_serialises() -> None:
         assert t.kind in F.FACT_KINDS
     f = F.TermReplaced("a", "b", 2)
     assert f.to_dict() == {"kind": "term_replaced", "old": "a", "new": "b", "count": 2}
+
+
+def test_front_matter_fast_path_agrees_with_yaml() -> None:
+    import yaml
+
+    from diff_insight.analysis.markdown import _simple_front_matter, parse_front_matter
+
+    simple = ["title: Image models", "ms.date: 04/23/2025", "ms.topic: conceptual", "author: a-b.c"]
+    assert _simple_front_matter(simple) == {k: str(v) for k, v in yaml.safe_load("\n".join(simple)).items()}
+    # anything YAML would read differently takes the YAML path
+    for tricky in (["title: 'Quoted: yes'"], ["ms.custom:", "  - build-2025"], ["title: a # comment"]):
+        assert _simple_front_matter(tricky) is None
+    assert parse_front_matter(["ms.custom:", "  - a", "  - b"]) == {"ms.custom": "a, b"}
+    assert parse_front_matter(["flag: true"]) == parse_front_matter(["flag: true", "x: 'y'"]) | {
+        "flag": "true"
+    }

@@ -230,6 +230,8 @@ def _flat(value: object) -> str:
         return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as written, like the fast path
     return str(value)
 
 
@@ -249,8 +251,26 @@ def _quick_title(lines: list[str]) -> str | None:
     return None
 
 
+_SIMPLE_FM = re.compile(r"^([A-Za-z_][\w.\-]*):[ \t]+([^'\"#|>&*!%@`{\[\s][^#]*?)[ \t]*$")
+
+
+def _simple_front_matter(lines: list[str]) -> dict[str, str] | None:
+    """The front matter when every line is a one-line ``key: plain value`` (the usual case), without
+    a YAML parse; None when anything needs YAML (quotes, lists, blocks, comments, empty values)."""
+    out: dict[str, str] = {}
+    for ln in lines:
+        m = _SIMPLE_FM.match(ln)
+        if m is None or ": " in m.group(2) or m.group(2) in ("~", "null", "Null", "NULL"):
+            return None
+        out[m.group(1)] = m.group(2)
+    return out
+
+
 def parse_front_matter(lines: list[str]) -> dict[str, str]:
     """Front matter as flat strings; YAML first, a line parser when the YAML is broken."""
+    simple = _simple_front_matter(lines)
+    if simple is not None:
+        return simple
     text = "\n".join(lines)
     try:
         data = yaml.load(text, Loader=_SafeLoader)

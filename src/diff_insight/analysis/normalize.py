@@ -13,6 +13,9 @@ _PIPES = re.compile(r"\s*\|\s*")
 _SEPCELL = re.compile(r":?-{2,}:?")
 
 
+_LETTERS = re.compile(r"[\W\d_]+")
+
+
 def _ws(s: str) -> str:
     return "".join(s.split())
 
@@ -53,6 +56,9 @@ def formatting_kinds(removed: Sequence[str], added: Sequence[str]) -> tuple[str,
     if not r_lines and not a_lines:
         return ("whitespace",) if (removed or added) else None
     if not r_lines or not a_lines:
+        return None
+    # every step below keeps the letters: when they differ, the text differs (the common case)
+    if _LETTERS.sub("", r) != _LETTERS.sub("", a):
         return None
     what: list[str] = []
     rr, aa = _ws(r), _ws(a)
