@@ -12,9 +12,6 @@ import pytest
 from diff_insight.errors import SourceError
 from diff_insight.model import NoContent, Status
 from diff_insight.sources.compare_json import open_compare_json, parse_compare_permalink
-from diff_insight.sources.diffparse import count_changes
-
-SEED = Path("/work/shared/fixtures/seed-compare.json")
 
 PATCH_MD = "@@ -1,3 +1,3 @@\n # Title\n-Old line.\n+New line.\n \\ No newline"
 
@@ -249,19 +246,3 @@ def test_unreadable_file(tmp_path: Path) -> None:
     missing = tmp_path / "missing.json"
     one_line_error(missing)
     one_line_error(tmp_path)  # a directory
-
-
-@pytest.mark.skipif(not SEED.exists(), reason="shared seed fixture not available")
-def test_shared_seed_fixture() -> None:
-    raw = json.loads(SEED.read_text(encoding="utf-8"))
-    change_set, _ = open_compare_json(SEED)
-    assert len(change_set) == len(raw["files"])
-    assert change_set.permalink == raw["permalink_url"]
-    slug, base, head = parse_compare_permalink(raw["permalink_url"]) or ("", None, None)
-    assert change_set.repository.slug == slug
-    assert (change_set.base, change_set.head) == (base, head)
-    for f, r in zip(change_set, raw["files"], strict=True):
-        assert f.path == r["filename"]
-        assert (f.additions, f.deletions) == (r["additions"], r["deletions"])
-        if f.patch is not None:
-            assert count_changes(f.patch) == (f.additions, f.deletions)
