@@ -215,20 +215,7 @@ def report(
                 err=True,
             )
             return
-        if as_json:
-            click.echo(
-                json.dumps(
-                    [
-                        {"path": str(r.path), "category": r.category, "locale": r.locale, "files": r.files}
-                        for r in result.reports
-                    ],
-                    ensure_ascii=False,
-                    indent=2,
-                )
-            )
-        elif not quiet:
-            for r in result.reports:
-                click.echo(f"{r.path}  ({r.category}, {r.locale}, {r.files} files)")
+        _print_reports(result.reports, as_json, quiet)
         if not quiet:
             n_files = len(result.changeset.files)
             line = f"{len(result.reports)} report(s) for {n_files} changed file(s)"

@@ -25,10 +25,8 @@ The rules, in short (see ``docs/daily.md``):
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
-import os
 import re
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +37,7 @@ from typing import Any, Final
 
 from diff_insight.config import Config
 from diff_insight.errors import InputError, SourceError
+from diff_insight.locks import file_lock
 from diff_insight.paths import atomic_write_text, is_safe_component, render_out_path
 from diff_insight.pipeline import (
     EngineOptions,
@@ -345,33 +344,15 @@ def write_state(path: Path, state: RunState) -> None:
 
 @contextlib.contextmanager
 def run_lock(path: Path, *, wait: bool = False, on_wait: Message | None = None) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created if needed) for the ``with`` block.
-
-    ``wait=False``: raise :class:`InputError` when another process holds it. ``wait=True``: call
-    ``on_wait`` once with a message and block until it is free. The file is never deleted (deleting
-    a lock file lets two processes lock different files). The lock ends with the process, so a
-    killed run never leaves a stale lock.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise InputError(f"cannot open lock file {path}: {exc.strerror or exc}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not wait:
-                raise InputError(f"another diff-insight run holds {path}; try again later") from None
-            if on_wait is not None:
-                on_wait(f"waiting for another diff-insight run to release {path}")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+    """Hold the run lock ``path`` for the ``with`` block (see :func:`diff_insight.locks.file_lock`)."""
+    with file_lock(
+        path,
+        wait=wait,
+        busy=f"another diff-insight run holds {path}; try again later",
+        waiting=f"waiting for another diff-insight run to release {path}",
+        on_wait=on_wait,
+    ):
         yield
-    finally:
-        os.close(fd)  # also releases the lock
 
 
 # --------------------------------------------------------------------------- report generation

@@ -14,18 +14,17 @@ its user info plus a short hash of it, and every git message is shown with the U
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-from diff_insight.errors import InputError, SourceError
+from diff_insight.errors import SourceError
+from diff_insight.locks import file_lock
 from diff_insight.sources.git import git_env, strip_credentials
 
 __all__ = [
@@ -125,23 +124,8 @@ def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
         raise SourceError(f"cannot run git: {exc.strerror or exc}") from None
 
 
-@contextlib.contextmanager
-def _mirror_lock(path: Path, mirror: Path, *, wait: bool) -> Iterator[None]:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise InputError(f"cannot open lock file {path}: {exc.strerror or exc}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not wait:
-                raise InputError(f"another run is updating the mirror {mirror}; try again later") from None
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def _mirror_lock(path: Path, mirror: Path, *, wait: bool) -> contextlib.AbstractContextManager[None]:
+    return file_lock(path, wait=wait, busy=f"another run is updating the mirror {mirror}; try again later")
 
 
 def _clone(url: str, target: Path) -> None:
