@@ -47,7 +47,7 @@ from diff_insight.pipeline import (
     WrittenReport,
     generate_reports,
 )
-from diff_insight.sources.git import GitSource, git_env, strip_credentials
+from diff_insight.sources.git import EMPTY_TREE, GitSource, git_env, strip_credentials
 
 __all__ = [
     "EMPTY_TREE",
@@ -66,9 +66,6 @@ __all__ = [
     "summarize",
     "write_state",
 ]
-
-EMPTY_TREE: Final = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-"""git's empty tree (SHA-1 repositories): the base of a root commit's change."""
 
 STATE_VERSION: Final = 1
 WORK_DIR: Final = ".diff-insight"
