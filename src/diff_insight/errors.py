@@ -32,3 +32,7 @@ class AnalysisError(DiffInsightError):
 
 class RenderError(DiffInsightError):
     """A report could not be rendered or written."""
+
+
+class SiteError(DiffInsightError):
+    """The website could not be built or served (unreadable reports, unwritable output)."""
