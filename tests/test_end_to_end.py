@@ -456,3 +456,38 @@ def test_parallel_workers_give_identical_reports(
             {Path(w["path"]).name + w["locale"]: Path(w["path"]).read_bytes() for w in json.loads(out)}
         )
     assert outs[0] == outs[1] and len(outs[0]) == 9
+
+
+def test_parallel_rendering_in_chunks_is_identical(
+    git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reports whose files are described in several chunks by several workers come out byte-identical
+    to a one-process run (order of files, overview, summary table)."""
+    for i in range(40):
+        folder = "docs/a" if i % 3 else "docs/b"
+        git_repo.write(
+            f"{folder}/page{i:02d}.md", f"---\nms.date: 01/01/2025\n---\n# Page {i}\n\nOld text {i}.\n"
+        )
+    base = git_repo.commit("base")
+    for i in range(40):
+        folder = "docs/a" if i % 3 else "docs/b"
+        extra = f"\n## Section {i}\n\nNew text {i}.\n" if i % 4 == 0 else ""
+        git_repo.write(
+            f"{folder}/page{i:02d}.md", f"---\nms.date: 02/02/2025\n---\n# Page {i}\n\nOld text {i}!\n{extra}"
+        )
+    head = git_repo.commit("head")
+    cfg = tmp_path / "diff-insight.toml"
+    cfg.write_text('locales = ["ja_JP", "zh_CN", "en_US"]\n[categories]\na = ["docs/a"]\nb = ["docs/b"]\n')
+    outs = []
+    for workers in ("1", "3"):
+        monkeypatch.setenv("DIFF_INSIGHT_WORKERS", workers)
+        (tmp_path / workers).mkdir()
+        code, out, err = run(
+            ["report", str(git_repo.path), base, head, "--config", str(cfg), "--json"], cwd=tmp_path / workers
+        )
+        assert code == 0, err
+        outs.append(
+            {Path(w["path"]).name + w["locale"]: Path(w["path"]).read_bytes() for w in json.loads(out)}
+        )
+    assert outs[0] == outs[1] and len(outs[0]) == 6
+    assert all(text.count(b"### Summary") in (14, 26) for text in outs[0].values())

@@ -10,10 +10,11 @@ import logging
 import multiprocessing
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,9 +29,9 @@ from diff_insight.categories import Categorizer
 from diff_insight.config import Config
 from diff_insight.errors import RenderError
 from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
-from diff_insight.paths import render_out_path
-from diff_insight.render.markdown import render_report
-from diff_insight.report import FileEntry, Report, ReportFile
+from diff_insight.paths import fsync_directory, render_out_path
+from diff_insight.render.markdown import render_file, render_report
+from diff_insight.report import FileEntry, FileText, Overview, Report, ReportFile
 from diff_insight.writers.base import ReportContext, Writer
 from diff_insight.writers.facts_writer import FactsWriter
 from diff_insight.writers.i18n import resolve_locale
@@ -302,12 +303,15 @@ def plan_reports(
     return jobs, len(left_out)
 
 
-def build_report(
-    job: ReportJob, changeset: ChangeSet, entries: Sequence[FileEntry], day: date, writer: Writer
+def _report(
+    job: ReportJob,
+    changeset: ChangeSet,
+    members: Sequence[FileEntry],
+    texts: Sequence[FileText],
+    overview: Overview,
+    day: date,
+    writer: Writer,
 ) -> Report:
-    members = [entries[i] for i in job.members]
-    texts = writer.describe_files(members, job.locale)
-    overview = writer.overview(members, texts, job.locale, job.context)
     meta = getattr(writer, "report_metadata", None)
     extra = meta(job.category, [e.path for e in members]) if meta is not None else {}
     return Report(
@@ -323,6 +327,15 @@ def build_report(
     )
 
 
+def build_report(
+    job: ReportJob, changeset: ChangeSet, entries: Sequence[FileEntry], day: date, writer: Writer
+) -> Report:
+    members = [entries[i] for i in job.members]
+    texts = writer.describe_files(members, job.locale)
+    overview = writer.overview(members, texts, job.locale, job.context)
+    return _report(job, changeset, members, texts, overview, day, writer)
+
+
 def build_reports(
     changeset: ChangeSet,
     entries: Sequence[FileEntry],
@@ -336,9 +349,80 @@ def build_reports(
     return [build_report(j, changeset, entries, day, writer) for j in jobs], left_out
 
 
-def _render_job(i: int) -> str:
+def _describe_chunk(task: tuple[int, int, int]) -> tuple[list[FileText], list[str]]:
+    """Worker: the texts and rendered sections of files ``a:b`` of job ``i``."""
+    i, a, b = task
     sh = _SHARED
-    return render_report(build_report(sh["jobs"][i], sh["changeset"], sh["entries"], sh["day"], sh["writer"]))
+    job: ReportJob = sh["jobs"][i]
+    entries: Sequence[FileEntry] = sh["entries"]
+    members = [entries[k] for k in job.members[a:b]]
+    texts = sh["writer"].describe_files(members, job.locale)
+    return texts, [render_file(ReportFile(e, t)) for e, t in zip(members, texts, strict=True)]
+
+
+def _overview_job(task: tuple[int, list[FileText]]) -> Overview:
+    i, texts = task
+    sh = _SHARED
+    job: ReportJob = sh["jobs"][i]
+    members = [sh["entries"][k] for k in job.members]
+    overview: Overview = sh["writer"].overview(members, texts, job.locale, job.context)
+    return overview
+
+
+def _render_parallel(
+    jobs: Sequence[ReportJob],
+    changeset: ChangeSet,
+    entries: Sequence[FileEntry],
+    day: date,
+    writer: Writer,
+    workers: int,
+) -> list[str]:
+    """Every job's Markdown from forked workers, balanced across jobs: the files of all jobs are
+    described and rendered in chunks, and each job's overview follows as soon as its chunks are
+    done. The result is the same as :func:`build_report` + :func:`render_report` in one process."""
+    total = sum(len(j.members) for j in jobs)
+    size = max(8, -(-total // (workers * 8)))
+    tasks = [
+        (i, a, min(a + size, len(j.members)))
+        for i, j in enumerate(jobs)
+        for a in range(0, len(j.members), size)
+    ]
+    parts: list[dict[int, tuple[list[FileText], list[str]]]] = [{} for _ in jobs]
+    expected = [0] * len(jobs)
+    for i, _a, _b in tasks:
+        expected[i] += 1
+    out: list[str] = [""] * len(jobs)
+    _SHARED.update(jobs=jobs, entries=entries, writer=writer)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: dict[Future[Any], tuple[str, int, int]] = {
+                pool.submit(_describe_chunk, t): ("d", t[0], t[1]) for t in tasks
+            }
+            overviews: dict[int, Overview] = {}
+            for i, j in enumerate(jobs):  # jobs without files: overview only
+                if not j.members:
+                    pending[pool.submit(_overview_job, (i, []))] = ("o", i, 0)
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    kind, i, a = pending.pop(fut)
+                    if kind == "o":
+                        overviews[i] = fut.result()
+                        continue
+                    parts[i][a] = fut.result()
+                    if len(parts[i]) == expected[i]:
+                        texts = [t for k in sorted(parts[i]) for t in parts[i][k][0]]
+                        pending[pool.submit(_overview_job, (i, texts))] = ("o", i, 0)
+    finally:
+        _SHARED.clear()
+    for i, job in enumerate(jobs):
+        chunks = [parts[i][k] for k in sorted(parts[i])]
+        texts = [t for c in chunks for t in c[0]]
+        sections = [s for c in chunks for s in c[1]]
+        members = [entries[k] for k in job.members]
+        report = _report(job, changeset, members, texts, overviews[i], day, writer)
+        out[i] = render_report(report, sections)
+    return out
 
 
 def render_jobs(
@@ -350,15 +434,8 @@ def render_jobs(
     workers: int = 1,
 ) -> list[str]:
     """The Markdown of every job, in order; several forked processes when the writer allows it."""
-    if workers > 1 and len(jobs) > 1 and getattr(writer, "parallel_safe", False):
-        _SHARED.update(jobs=jobs, changeset=changeset, entries=entries, day=day, writer=writer)
-        try:
-            with ProcessPoolExecutor(
-                min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")
-            ) as pool:
-                return list(pool.map(_render_job, range(len(jobs))))
-        finally:
-            _SHARED.clear()
+    if workers > 1 and jobs and getattr(writer, "parallel_safe", False):
+        return _render_parallel(jobs, changeset, entries, day, writer, workers)
     return [render_report(build_report(j, changeset, entries, day, writer)) for j in jobs]
 
 
@@ -407,33 +484,59 @@ def remove_stale_temps(directory: Path) -> list[Path]:
     return removed
 
 
+def _file_mode() -> int:
+    """The mode a new file gets under the process umask (``0o666 & ~umask``)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_all(items: Sequence[tuple[Path, str]]) -> None:
     """Write every file to a temporary neighbour first, then move them all into place, so a
     failure leaves earlier reports untouched and no half-written file behind.
 
     The temporary files are ``.tmp-<pid>-<random>.md``; a run that is killed (SIGKILL, power
     loss) between creating and renaming them leaves them behind, so the stale ones of dead
-    processes are removed from every directory written to (:func:`remove_stale_temps`)."""
+    processes are removed from every directory written to (:func:`remove_stale_temps`).
+    New reports get the umask's mode (not ``mkstemp``'s 0600), a replaced report keeps its
+    mode, and the directories are fsynced after the renames, so the renames are durable before
+    the caller (a daily run) records the state."""
     staged: list[tuple[str, Path]] = []
+    current: Path | None = None
+    done = False
+    mode = _file_mode()
     try:
         for directory in dict.fromkeys(path.parent for path, _ in items):
             remove_stale_temps(directory)
         for path, text in items:
+            current = path
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=".md", dir=path.parent)
             staged.append((tmp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
                 fh.flush()
+                try:
+                    keep = stat.S_IMODE(os.stat(path).st_mode)
+                except FileNotFoundError:
+                    keep = mode
+                os.fchmod(fh.fileno(), keep)
                 os.fsync(fh.fileno())
         for tmp, path in staged:
+            current = path
             os.replace(tmp, path)
-    except OSError as exc:
-        for tmp, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        target = staged[-1][1] if staged else (items[0][0] if items else Path("."))
-        raise RenderError(f"cannot write report {target}: {exc.strerror or exc}") from None
+        for directory in dict.fromkeys(path.parent for path, _ in items):
+            fsync_directory(directory)
+        done = True
+    except (OSError, UnicodeError) as exc:
+        target = current if current is not None else (items[0][0] if items else Path("."))
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise RenderError(f"cannot write report {target}: {reason}") from None
+    finally:
+        if not done:  # also on KeyboardInterrupt: no temp file of ours stays behind
+            for tmp, _ in staged:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
 
 
 def generate_reports(

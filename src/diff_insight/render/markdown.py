@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,8 +165,11 @@ def _bullets(items: tuple[str, ...], none_text: str) -> str:
     return "\n".join("- " + _one_line(i) for i in items)
 
 
-def render_report(report: Report) -> str:
-    """The report as Markdown."""
+def render_report(report: Report, file_sections: Sequence[str] | None = None) -> str:
+    """The report as Markdown.
+
+    ``file_sections`` are the files' ``# Modified Contents`` sections already rendered with
+    :func:`render_file` (by worker processes), in the order of ``report.files``."""
     out: list[str] = []
     out.append("---\n" + dump_front_matter(front_matter(report)) + "\n---\n\n")
     if report.changeset.permalink:
@@ -185,12 +189,17 @@ def render_report(report: Report) -> str:
             f"| {c.status} | {c.additions} | {c.deletions} | {c.changes} | \n"
         )
     out.append("\n\n# Modified Contents\n")
-    for rf in report.files:
-        out.append(_render_file(rf))
+    if file_sections is not None:
+        if len(file_sections) != len(report.files):
+            raise ValueError("one rendered section per file is needed")
+        out.extend(file_sections)
+    else:
+        out.extend(render_file(rf) for rf in report.files)
     return "".join(out)
 
 
-def _render_file(rf: ReportFile) -> str:
+def render_file(rf: ReportFile) -> str:
+    """One file's section of ``# Modified Contents``: heading, diff, summary JSON, explanation."""
     c = rf.entry.change
     body = diff_body(c)
     fence = _fence_for(body)
