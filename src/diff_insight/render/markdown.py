@@ -34,9 +34,34 @@ def _one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
+_BLOCK_START = re.compile(r"^( {0,3})(?=[#<]|`{3}|~{3}|([-*_=])[ \t]*\2[ \t]*\2)")
+
+
+_ESCAPE_OR_LT = re.compile(r"\\.|<")
+
+
+def _no_html(text: str) -> str:
+    """Every ``<`` not already backslash-escaped gets a backslash: writer text (possibly from a
+    model) shows as text and cannot open or close HTML (``</details>``) where HTML is rendered."""
+    return _ESCAPE_OR_LT.sub(lambda m: "\\<" if m.group(0) == "<" else m.group(0), text)
+
+
+def _inline(line: str) -> str:
+    """A line of writer text that cannot open a block of its own in the report: a leading ``#``,
+    code fence or ``---``-style rule is escaped with a backslash (and so is every ``<``), so no
+    text can add a heading, an HTML block or an unclosed fence that would swallow the rest of
+    the report."""
+    return _BLOCK_START.sub(r"\1\\", _no_html(line), count=1)
+
+
+def _prose(text: str) -> str:
+    """Multi-line writer text (an explanation), every line made safe with :func:`_inline`."""
+    return "\n".join(_inline(ln.replace("\x00", "\ufffd")) for ln in text.split("\n"))
+
+
 def _cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
-    return _one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+    return _no_html(_one_line(text).replace("\\", "\\\\")).replace("|", "\\|")
 
 
 def _link_text(text: str) -> str:
@@ -162,7 +187,7 @@ def _file_meta(rf: ReportFile) -> dict[str, Any]:
 def _bullets(items: tuple[str, ...], none_text: str) -> str:
     if not items:
         return none_text
-    return "\n".join("- " + _one_line(i) for i in items)
+    return "\n".join("- " + _inline(_one_line(i)) for i in items)
 
 
 def render_report(report: Report, file_sections: Sequence[str] | None = None) -> str:
@@ -175,11 +200,11 @@ def render_report(report: Report, file_sections: Sequence[str] | None = None) ->
     if report.changeset.permalink:
         out.append(f'[View Diff on GitHub]({report.changeset.permalink}){{target="_blank"}}\n\n')
     hl = report.overview.highlights
-    out.append("# Highlights\n" + _one_line(hl.intro) + "\n\n")
+    out.append("# Highlights\n" + _inline(_one_line(hl.intro)) + "\n\n")
     out.append("## New features\n" + _bullets(hl.new_features, hl.none_text) + "\n\n")
     out.append("## Breaking changes\n" + _bullets(hl.breaking_changes, hl.none_text) + "\n\n")
     out.append("## Other updates\n" + _bullets(hl.other_updates, hl.none_text) + "\n\n")
-    out.append("# Insights\n" + "\n\n".join(_one_line(p) for p in report.overview.insights) + "\n\n")
+    out.append("# Insights\n" + "\n\n".join(_inline(_one_line(p)) for p in report.overview.insights) + "\n\n")
     out.append("# Summary Table\n" + TABLE_HEADER + "\n" + TABLE_RULE + "\n")
     for rf in report.files:
         c = rf.entry.change
@@ -211,7 +236,7 @@ def render_file(rf: ReportFile) -> str:
         ensure_ascii=False,
         indent=4,
     )
-    explanation = rf.text.explanation.strip()
+    explanation = _prose(rf.text.explanation.strip())
     return (
         f"## {_one_line(c.path)}{{#{rf.entry.anchor}}}\n\n"
         f"<details>\n<summary>Diff</summary>\n{fence}diff\n{body}{fence}\n</details>\n\n"
