@@ -363,3 +363,19 @@ def test_front_matter_fast_path_agrees_with_yaml() -> None:
     fast = parse_front_matter(["flag: true"])["flag"]
     slow = parse_front_matter(["flag: true", "x: 'y'"])["flag"]
     assert fast == slow == "true"
+
+
+def test_huge_rewrite_gets_line_statistics_only() -> None:
+    """Beyond MAX_DETAILED_LINES changed lines a modified file is summarised by its line counts
+    (its diff is still reported whole); below the limit the same kind of edit gets word facts."""
+    from diff_insight.analysis.analyze import MAX_DETAILED_LINES
+
+    n = MAX_DETAILED_LINES // 2 + 1
+    old = "# Big\n\n" + "".join(f"Line {i} mentions DALL-E.\n" for i in range(n))
+    new = "# Big\n\n" + "".join(f"Line {i} mentions Image API.\n" for i in range(n))
+    a = analyze(old, new, full=True)
+    assert a.basis == "patch"
+    assert [type(f) for f in a.facts] == [F.LinesChanged]
+    assert a.facts[0] == F.LinesChanged(n, n)
+    small = analyze(old[:2000], new[:2000], full=True)
+    assert any(isinstance(f, F.TermReplaced) for f in small.facts)

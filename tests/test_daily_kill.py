@@ -1,10 +1,10 @@
 """`diff-insight run` killed with SIGKILL at several points never leaves a partial report or a state
 that points past what was written, and the next uninterrupted run ends byte-identical to a clean run.
 
-What a kill can leave behind: reports are written to ``.tmp-<pid>-<random>.md`` neighbours and then
-renamed into place (``pipeline.write_all``), so a kill between the two leaves such files. They are
-hidden, never match a report name, and the next run removes the ones of dead processes from every
-report directory it writes to. A kill during the renames leaves some of the run's reports in place
+What a kill can leave behind: reports are written to ``.tmp-<pid>-<random>.md`` files in
+``<out>/.diff-insight/tmp/`` and then renamed into place (``pipeline.write_all``), so a kill between
+the two leaves such files there, never in a report directory; the next run removes the ones of dead
+processes. A kill during the renames leaves some of the run's reports in place
 (complete, each renamed atomically) and the state unchanged, so the next run writes them all again.
 """
 

@@ -166,3 +166,48 @@ def test_backfill_and_repo_option_accept_a_url(tmp_path: Path) -> None:
     assert code == 0, err
     assert sorted(w["files"] for w in json.loads(stdout)) == [1, 2]  # the 22nd's root commit, the 23rd's edit
     assert len(list((out / ".diff-insight" / "mirrors").glob("*.git"))) == 1
+
+
+def test_private_repository_over_http_keeps_the_token_out_of_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Credentials in the source URL are used for the clone, every fetch and the on-demand blob
+    fetches of the partial clone, but no file written by the run holds them."""
+    from tests.git_http_server import GitHTTPServer
+
+    from diff_insight.mirror import PASSWORD_ENV, USER_ENV
+
+    monkeypatch.delenv(USER_ENV, raising=False)
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    secret = "ghs_SECRET_4242"
+    repo = origin(tmp_path / "served")
+    repo.git("config", "uploadpack.allowFilter", "true")
+    repo.git("config", "uploadpack.allowAnySHA1InWant", "true")
+    with GitHTTPServer(repo.path.parent, username="x-access-token", password=secret) as srv:
+        url = srv.url("origin", credentials=f"x-access-token:{secret}")
+        cfg = tmp_path / "diff-insight.toml"
+        cfg.write_text(f'locales = ["en_US"]\n[source]\npath = "{url}"\n', encoding="utf-8")
+        out = tmp_path / "out"
+        code, stdout, err = invoke(["run", "--config", str(cfg), "--out-dir", str(out), "--json"], tmp_path)
+        assert code == 0, err
+        assert [w["files"] for w in json.loads(stdout)] == [1]
+        repo.write("articles/b.md", "# B\n\nSecond, edited.\n")
+        repo.commit("edit b", date="2025-04-24T09:00:00+00:00")
+        code, stdout, err = invoke(["run", "--config", str(cfg), "--out-dir", str(out), "--json"], tmp_path)
+        assert code == 0, err
+        assert [w["files"] for w in json.loads(stdout)] == [1]
+        assert any(ok for _, _, ok in srv.requests) and any(not ok for _, _, ok in srv.requests)
+        # without credentials the server refuses: one line, no prompt, nothing leaked
+        monkeypatch.delenv(USER_ENV, raising=False)
+        monkeypatch.delenv(PASSWORD_ENV, raising=False)
+        with pytest.raises(SourceError) as info:
+            ensure_mirror(srv.url("origin"), tmp_path / "other-mirrors", branch="main")
+        assert "\n" not in str(info.value) and secret not in str(info.value)
+    assert secret not in stdout + err
+    mirror = next((out / ".diff-insight" / "mirrors").glob("*.git"))
+    refs = GitRepo.__new__(GitRepo)
+    refs.path, refs.env = mirror, repo.env
+    assert refs.git("config", "--get", "remote.origin.url").strip() == srv.url("origin")
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path != cfg and "served" not in path.parts:  # cfg: the input itself
+            assert secret.encode() not in path.read_bytes(), path

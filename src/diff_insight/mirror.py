@@ -21,7 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from diff_insight.errors import SourceError
 from diff_insight.locks import file_lock
@@ -108,6 +108,43 @@ def _scrub(text: str, url: str) -> str:
     return line.removeprefix("fatal: ").removeprefix("error: ")
 
 
+USER_ENV: Final = "DIFF_INSIGHT_GIT_USERNAME"
+PASSWORD_ENV: Final = "DIFF_INSIGHT_GIT_PASSWORD"
+_HELPER: Final = (
+    '!f() { test "$1" = get || exit 0; '
+    f'test -n "${USER_ENV}${PASSWORD_ENV}" || exit 0; '
+    f'printf "username=%s\\npassword=%s\\n" "${USER_ENV}" "${PASSWORD_ENV}"; }}; f'
+)
+"""A credential helper that answers from the environment of the run. The mirror's git config names
+it (no secret); the credentials stay in memory and in the environment of git processes."""
+
+
+def _credentials(url: str) -> tuple[str, str] | None:
+    """(username, password) from the user info of an http(s) URL, or ``None``."""
+    with contextlib.suppress(ValueError):
+        parts = urlsplit(url)
+        if parts.scheme.lower() in ("http", "https") and "@" in parts.netloc:
+            info = parts.netloc.rsplit("@", 1)[0]
+            user, _, password = info.partition(":")
+            return unquote(user), unquote(password)
+    return None
+
+
+def _credential_config(url: str) -> list[str]:
+    """``git -c`` settings that make git ask :data:`_HELPER` for the credentials of ``url``'s host."""
+    parts = urlsplit(public_url(url))
+    scope = f"{parts.scheme}://{parts.netloc}"
+    return ["-c", f"credential.{scope}.helper=", "-c", f"credential.{scope}.helper={_HELPER}"]
+
+
+def use_credentials(url: str) -> None:
+    """Make the credentials in ``url`` (if any) available to every git process of this run, also
+    to the on-demand blob fetches of a partial clone, without writing them anywhere."""
+    cred = _credentials(url)
+    if cred is not None:
+        os.environ[USER_ENV], os.environ[PASSWORD_ENV] = cred
+
+
 def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
@@ -131,10 +168,13 @@ def _mirror_lock(path: Path, mirror: Path, *, wait: bool) -> contextlib.Abstract
 def _clone(url: str, target: Path) -> None:
     temp = target.with_name(target.name + ".partial")
     shutil.rmtree(temp, ignore_errors=True)  # left by a killed clone; we hold the lock
-    proc = _git("clone", "--bare", "--quiet", "--filter=blob:none", "--", url, str(temp))
+    # the mirror's config gets the public URL and the helper, never the credentials
+    public = public_url(url)
+    helper = _credential_config(url) if _credentials(url) else []
+    proc = _git("clone", "--bare", "--quiet", "--filter=blob:none", *helper, "--", public, str(temp))
     if proc.returncode != 0 and "filter" in proc.stderr.lower():
         shutil.rmtree(temp, ignore_errors=True)
-        proc = _git("clone", "--bare", "--quiet", "--", url, str(temp))
+        proc = _git("clone", "--bare", "--quiet", *helper, "--", public, str(temp))
     if proc.returncode != 0:
         shutil.rmtree(temp, ignore_errors=True)
         raise SourceError(f"cannot clone {public_url(url)}: {_scrub(proc.stderr, url)}")
@@ -145,10 +185,35 @@ def _clone(url: str, target: Path) -> None:
         raise SourceError(f"cannot create the mirror {target}: {exc.strerror or exc}") from None
 
 
+def _remove_stale_locks(mirror: Path) -> list[Path]:
+    """Delete the lock files git leaves in the mirror when it is killed while updating it (SIGKILL,
+    power loss): with ``refs/heads/main.lock`` or ``config.lock`` left behind, every later fetch
+    fails with "File exists". Only called while holding the mirror's flock, so no other run's git
+    is using the mirror."""
+    removed: list[Path] = []
+    candidates = [mirror / n for n in ("config.lock", "HEAD.lock", "packed-refs.lock", "shallow.lock")]
+    refs = mirror / "refs"
+    if refs.is_dir():
+        candidates += [p for p in refs.rglob("*.lock") if not p.is_symlink()]
+    for path in candidates:
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def _fetch(url: str, mirror: Path) -> None:
+    _remove_stale_locks(mirror)
+    public = public_url(url)
     current = _git("config", "--get", "remote.origin.url", cwd=mirror)
-    if current.returncode != 0 or current.stdout.strip() != url:
-        _git("config", "remote.origin.url", url, cwd=mirror)  # e.g. a new token in the URL
+    if current.returncode != 0 or current.stdout.strip() != public:
+        # also drops credentials that older versions stored in the URL
+        _git("config", "remote.origin.url", public, cwd=mirror)
+    if _credentials(url):
+        scope = _credential_config(url)[1].split(".helper=", 1)[0].removeprefix("credential.")
+        if _git("config", "--get-all", f"credential.{scope}.helper", cwd=mirror).stdout.strip() != _HELPER:
+            _git("config", "--replace-all", f"credential.{scope}.helper", _HELPER, cwd=mirror)
     proc = _git("fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/heads/*", cwd=mirror)
     if proc.returncode != 0:
         raise SourceError(f"cannot fetch {public_url(url)}: {_scrub(proc.stderr, url)}")
@@ -166,6 +231,7 @@ def ensure_mirror(
     another process updates the mirror and ``wait`` is false.
     """
     mirror_root = Path(mirror_root)
+    use_credentials(url)
     name = mirror_name(url)
     mirror = mirror_root / name
     with _mirror_lock(mirror_root / (name.removesuffix(".git") + ".lock"), mirror, wait=wait):

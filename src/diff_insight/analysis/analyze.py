@@ -21,6 +21,10 @@ MARKDOWN_EXT = {".md", ".markdown", ".mdx"}
 YAML_EXT = {".yml", ".yaml"}
 DATE_KEYS = {"ms.date", "date", "updated", "lastmod", "last_updated", "ms.lastreviewed", "ms.reviewed"}
 MAX_SENTENCES = 20
+MAX_DETAILED_LINES = 50_000
+"""A modified file with more changed lines than this gets line statistics only: its diff is still
+reported whole, but word-level facts about every line of, say, a 50 MB rewrite would cost minutes
+and gigabytes and say nothing a reader could use."""
 MAX_LIST = 12
 
 _LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
@@ -161,6 +165,11 @@ def analyze_file(
         if change.changes or change.status in (Status.ADDED, Status.REMOVED):
             acc.facts.append(F.LinesChanged(change.additions, change.deletions))
         return _result(change, kind, "metadata", acc, None, None)
+
+    whole_new_status = change.status in (Status.ADDED, Status.COPIED) and change.deletions == 0
+    if change.changes > MAX_DETAILED_LINES and not whole_new_status and change.status != Status.REMOVED:
+        acc.facts.append(F.LinesChanged(change.additions, change.deletions))
+        return _result(change, kind, "patch", acc, None, None)
 
     hunks = parse_hunks(change.patch)
     whole_new = change.status in (Status.ADDED, Status.COPIED) and change.deletions == 0

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from diff_insight.model import FileChange, Status
-from diff_insight.report import Report, ReportFile
+from diff_insight.report import Report, ReportFile, anchor_for
 
 FIXED_HEADINGS = (
     "# Highlights",
@@ -27,6 +27,7 @@ TABLE_HEADER = "|  Filename  | Type |    Title    | Status | A  | D  | M  |"
 TABLE_RULE = "|------------|------|-------------|--------|----|----|----|"
 _BACKTICKS = re.compile(r"`+")
 _SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -54,9 +55,13 @@ def _inline(line: str) -> str:
     return _BLOCK_START.sub(r"\1\\", _no_html(line), count=1)
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
 def _prose(text: str) -> str:
     """Multi-line writer text (an explanation), every line made safe with :func:`_inline`."""
-    return "\n".join(_inline(ln.replace("\x00", "\ufffd")) for ln in text.split("\n"))
+    # a lone CR ends a line in CommonMark too: split there as well, or a fence could hide behind it
+    return "\n".join(_inline(ln.replace("\x00", "\ufffd")) for ln in _LINE_BREAK.split(text))
 
 
 def _cell(text: str) -> str:
@@ -186,7 +191,7 @@ def _file_meta(rf: ReportFile) -> dict[str, Any]:
 
 def _bullets(items: tuple[str, ...], none_text: str) -> str:
     if not items:
-        return none_text
+        return _inline(_one_line(none_text))
     return "\n".join("- " + _inline(_one_line(i)) for i in items)
 
 
@@ -198,7 +203,8 @@ def render_report(report: Report, file_sections: Sequence[str] | None = None) ->
     out: list[str] = []
     out.append("---\n" + dump_front_matter(front_matter(report)) + "\n---\n\n")
     if report.changeset.permalink:
-        out.append(f'[View Diff on GitHub]({report.changeset.permalink}){{target="_blank"}}\n\n')
+        link = _no_html(_one_line(report.changeset.permalink))  # one line, no HTML from the source
+        out.append(f'[View Diff on GitHub]({link}){{target="_blank"}}\n\n')
     hl = report.overview.highlights
     out.append("# Highlights\n" + _inline(_one_line(hl.intro)) + "\n\n")
     out.append("## New features\n" + _bullets(hl.new_features, hl.none_text) + "\n\n")
@@ -238,7 +244,7 @@ def render_file(rf: ReportFile) -> str:
     )
     explanation = _prose(rf.text.explanation.strip())
     return (
-        f"## {_one_line(c.path)}{{#{rf.entry.anchor}}}\n\n"
+        f"## {_no_html(_one_line(c.path))}{{#{rf.entry.anchor}}}\n\n"
         f"<details>\n<summary>Diff</summary>\n{fence}diff\n{body}{fence}\n</details>\n\n"
         f"### Summary\n\n```json\n{summary}\n```\n\n"
         f"### Explanation\n{explanation}\n\n"
@@ -285,7 +291,7 @@ def parse_report(text: str) -> ParsedReport:
     if not text.startswith("---\n"):
         raise ValueError("no front matter")
     end = text.index("\n---\n", 4)
-    fm = yaml.safe_load(text[4:end]) or {}
+    fm = yaml.load(text[4:end], Loader=_SafeLoader) or {}  # the C loader when available
     body = text[end + 5 :]
     parsed = ParsedReport(front_matter=fm)
     lines = body.split("\n")
@@ -313,6 +319,12 @@ def parse_report(text: str) -> ParsedReport:
             break
         i += 1
     by_anchor = {r.anchor: r for r in rows}
+    # the heading shows the path on one line; the front matter has it exactly
+    exact: dict[str, str] = {
+        anchor_for(f["path"]): f["path"]
+        for f in fm.get("files") or ()
+        if isinstance(f, dict) and isinstance(f.get("path"), str)
+    }
     current: ParsedFile | None = None
     while i < len(lines):
         line = lines[i]
@@ -320,7 +332,7 @@ def parse_report(text: str) -> ParsedReport:
         if m:
             current = by_anchor.get(m["anchor"])
             if current is not None:
-                current.path = m["path"]
+                current.path = exact.get(m["anchor"], m["path"])
             i += 1
             continue
         if (

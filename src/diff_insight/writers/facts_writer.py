@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
+from itertools import islice
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -756,25 +757,43 @@ def _explain_doc(st: _Style, entry: FileEntry) -> str:
     return st.title(name) if name is not None else st.file(entry.path)
 
 
+_CLUSTER_NAMES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {}
+"""Display names per cluster id, with the paths tuple they were computed for (checked by identity)."""
+
+
+def _cluster_names(cluster: Cluster) -> dict[str, str]:
+    cached = _CLUSTER_NAMES.get(cluster.id)
+    if cached is None or cached[0] is not cluster.paths:
+        if len(_CLUSTER_NAMES) > 256:
+            _CLUSTER_NAMES.clear()
+        names = _display_names_cached.__wrapped__(cluster.paths)
+        cached = (cluster.paths, dict(zip(cluster.paths, names, strict=True)))
+        _CLUSTER_NAMES[cluster.id] = cached
+    return cached[1]
+
+
 def _cluster_sentence(st: _Style, entry: FileEntry) -> str:
     cluster = entry.cluster
-    peers = entry.cluster_peers()
-    if cluster is None or not peers:
+    if cluster is None:
+        return ""
+    n_peers = len(cluster.paths) - (1 if entry.change.path in _cluster_names(cluster) else 0)
+    if n_peers <= 0:
         return ""
     # names are disambiguated across the whole cluster (computed once per cluster), and only the
-    # shown ones are formatted: the sentence stays linear in the cluster's size
-    shown = dict(zip(cluster.paths, _display_names_cached(cluster.paths), strict=True))
-    head = [st.code(shown[p]) for p in peers[: PEER_LIMIT + 1]]
-    if len(peers) > PEER_LIMIT + 1:
-        head = head[:PEER_LIMIT] + ["…"] * (len(peers) - PEER_LIMIT)
-    files = st.capped(head, PEER_LIMIT)
+    # shown ones are formatted: the sentence costs the same in a cluster of 9 or of 20,000 files
+    shown = _cluster_names(cluster)
+    peers = list(islice((p for p in cluster.paths if p != entry.change.path), PEER_LIMIT + 1))
+    head = [st.code(shown[p]) for p in peers]
+    if n_peers > PEER_LIMIT + 1:
+        head = head[:PEER_LIMIT]
+        files = st.join([*head, st.msg("list.more", count=n_peers - PEER_LIMIT)])
+    else:
+        files = st.join(head)
     if cluster.replacements:
         return st.msg(
-            "cluster.replacements", count=len(peers), files=files, replacements=_replacements(st, cluster)
+            "cluster.replacements", count=n_peers, files=files, replacements=_replacements(st, cluster)
         )
-    return st.msg(
-        "cluster.identical" if cluster.identical else "cluster.similar", count=len(peers), files=files
-    )
+    return st.msg("cluster.identical" if cluster.identical else "cluster.similar", count=n_peers, files=files)
 
 
 def _explain(st: _Style, entry: FileEntry) -> str:
