@@ -14,7 +14,9 @@ import os
 import re
 import subprocess
 import tempfile
+from collections import deque
 from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -410,7 +412,14 @@ class GitSource:
 
     def changes(self, base: str, head: str) -> tuple[FileChange, ...]:
         """All changed files between the two (resolved) commits, in diff order."""
-        entries = self.metadata(base, head)
+        # `git diff --raw --numstat` runs in a thread (it only waits for git) while this thread
+        # parses the streamed patch of the second git process: the two diffs run side by side
+        with ThreadPoolExecutor(1, thread_name_prefix="git-metadata") as pool:
+            pending = pool.submit(self.metadata, base, head)
+            try:
+                parsed = deque(self.patches(base, head))
+            finally:
+                entries = pending.result()
         wanted: set[str] = set()
         for e in entries:
             if e.old_id and e.old_mode != _SUBMODULE_MODE:
@@ -419,22 +428,22 @@ class GitSource:
                 wanted.add(e.new_id)
         sizes = self.sizes(wanted)
         files: list[FileChange] = []
-        sections = self.patches(base, head)
         try:
             for entry in entries:
-                parts = [next(sections, None) for _ in range(2 if entry.typechange else 1)]
+                # taken off the queue one by one: each section's bytes are freed once decoded
+                parts = [parsed.popleft() if parsed else None for _ in range(2 if entry.typechange else 1)]
                 got = [p for p in parts if p is not None]
                 if len(got) != len(parts):
                     raise SourceError(
                         f"git diff -p printed fewer file sections than git diff --raw in {_show(self.path)}"
                     )
                 files.append(self._change(entry, got, sizes))
-            if next(sections, None) is not None:
+            if parsed:
                 raise SourceError(
                     f"git diff -p printed more file sections than git diff --raw in {_show(self.path)}"
                 )
         finally:
-            sections.close()
+            parsed.clear()
         return tuple(files)
 
     def _change(self, entry: _Entry, sections: list[FileDiff], sizes: dict[str, int]) -> FileChange:
