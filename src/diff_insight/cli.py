@@ -510,6 +510,106 @@ def example_repo(ctx: click.Context, directory: Path, force: bool, config_out: P
     _run_guarded(ctx, go)
 
 
+@cli.group("site")
+def site_group() -> None:
+    """Build or preview the static website of the reports."""
+
+
+def _site_options(fn: F) -> F:
+    for deco in reversed(
+        [
+            click.argument("reports_dir", required=False, type=click.Path(path_type=Path, file_okay=False)),
+            click.argument("out_dir", required=False, type=click.Path(path_type=Path, file_okay=False)),
+            click.option(
+                "--config",
+                "config_path",
+                type=click.Path(path_type=Path, dir_okay=False),
+                metavar="FILE",
+                help="Config file (default: ./diff-insight.toml when present).",
+            ),
+            click.option("--strict", is_flag=True, help="Fail on a file that is not a valid report."),
+            click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+        ]
+    ):
+        fn = deco(fn)
+    return fn
+
+
+def _site_setup(config_path: Path | None, reports_dir: Path | None, out_dir: Path | None) -> Any:
+    from diff_insight.config import load_config
+    from diff_insight.site import resolve_dirs
+
+    config = load_config(config_path, required=config_path is not None)
+    reports, out = resolve_dirs(config, reports_dir, out_dir)
+    return config.site, reports, out
+
+
+@site_group.command("build")
+@_site_options
+@click.pass_context
+def site_build(
+    ctx: click.Context,
+    reports_dir: Path | None,
+    out_dir: Path | None,
+    config_path: Path | None,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Build the website from the reports in REPORTS_DIR into OUT_DIR (defaults: [site] reports_dir,
+    out_dir); a rebuild rewrites only what changed."""
+
+    def go() -> None:
+        from diff_insight.site import build_site
+
+        settings, reports, out = _site_setup(config_path, reports_dir, out_dir)
+        say = None if quiet else (lambda m: click.echo(f"warning: {m}", err=True))
+        summary = build_site(reports, out, settings, strict=strict, warn=say)
+        if not quiet:
+            click.echo(
+                f"site: {summary.reports} report(s) in {len(summary.locales)} locale(s) -> {out}: "
+                f"{len(summary.written)} file(s) written, {summary.unchanged} unchanged, "
+                f"{len(summary.deleted)} deleted",
+                err=True,
+            )
+
+    _run_guarded(ctx, go)
+
+
+@site_group.command("serve")
+@_site_options
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.pass_context
+def site_serve(
+    ctx: click.Context,
+    reports_dir: Path | None,
+    out_dir: Path | None,
+    config_path: Path | None,
+    strict: bool,
+    quiet: bool,
+    port: int,
+) -> None:
+    """Build the website, serve it on http://127.0.0.1:PORT/ and rebuild when a report changes."""
+
+    def go() -> None:
+        from diff_insight.site.serve import SiteServer
+
+        settings, reports, out = _site_setup(config_path, reports_dir, out_dir)
+        say = None if quiet else (lambda m: click.echo(m, err=True))
+        server = SiteServer(reports, out, settings, port=port, strict=strict, say=say)
+        click.echo(f"serving {out} at {server.url} (Ctrl-C to stop)", err=True)
+        click.echo(server.url)
+        sys.stdout.flush()
+        server.serve_forever()
+
+    _run_guarded(ctx, go)
+
+
 def _rich_progress() -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

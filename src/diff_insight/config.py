@@ -211,6 +211,73 @@ class Target:
     config: Config
 
 
+_URL_RE = re.compile(r"https?://[^\s<>\"'`]+")
+
+
+class SiteConfig(BaseModel):
+    """The static website (``diff-insight site build|serve``), ``[site]`` in the config file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    reports_dir: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Where the reports are read from; default: the directory part of `out` before its "
+        "first `{locale}`, `{category}` or date code (`reports` for the default `out`).",
+    )
+    out_dir: str = Field(default="site", min_length=1, description="Where the website is written.")
+    title: str = Field(
+        default="Diff Insight Reports", min_length=1, max_length=200, description="The site's title."
+    )
+    index_days: int = Field(default=5, ge=1, le=366, description="Days shown on each locale's index page.")
+    base_url: str | None = Field(
+        default=None,
+        description="Absolute http(s) URL the site is published at; makes the feeds' links absolute.",
+    )
+    notice: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Replaces the notice on every report page; `{repository}` becomes the linked source "
+        "repository.",
+    )
+    license: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Name of the source repository's license (e.g. `CC-BY-4.0`); default: a link to "
+        "its LICENSE file.",
+    )
+    license_url: str | None = Field(default=None, description="Link for the license (http or https).")
+
+    @field_validator("base_url", "license_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and _URL_RE.fullmatch(value) is None:
+            raise ValueError(f"invalid URL {value!r} (expected an http:// or https:// URL)")
+        return value
+
+    @field_validator("notice")
+    @classmethod
+    def _notice(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        rest = value.replace("{repository}", "")
+        if "{" in rest or "}" in rest:
+            raise ValueError("only the placeholder {repository} is allowed in the notice")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if _CONTROL_CHARS.search(value):
+            raise ValueError("the title must be one line without control characters")
+        return value
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class Config(BaseModel):
     """The validated configuration. Build it with :func:`load_config` or :meth:`with_overrides`."""
 
@@ -256,6 +323,7 @@ class Config(BaseModel):
         description="Several repositories for `run` and `backfill` (`[[repositories]]` tables), "
         "run in order; replaces `source.path` and `source.branch`.",
     )
+    site: SiteConfig = Field(default_factory=SiteConfig, description="The static website.")
     source_path: Path | None = Field(
         default=None,
         description="The file this configuration was loaded from (not a TOML key).",
@@ -381,6 +449,7 @@ class Config(BaseModel):
             "catch_all": self.catch_all,
             "llm": self.llm,
             "source": self.source,
+            "site": self.site,
             "repositories": list(self.repositories),
         }
         if locales is not None:
@@ -443,8 +512,14 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
         elif _BARE_KEY.fullmatch(item):
             parts.append(("." if parts else "") + item)
         else:
-            parts.append(("." if parts else "") + json.dumps(item, ensure_ascii=False))
+            parts.append(("." if parts else "") + _visible(json.dumps(item, ensure_ascii=False)))
     return "".join(parts)
+
+
+def _visible(text: str) -> str:
+    """``text`` with every character that ends a line or is invisible control shown as ``\\uXXXX``
+    (``str.splitlines`` splits at U+2028, U+0085 and others, not only at newlines)."""
+    return "".join(c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" for c in text)
 
 
 def _short_repr(value: object) -> str:
@@ -463,8 +538,13 @@ def _format_error(error: ErrorDetails) -> str:
         known: list[str] = []
         if len(loc) == 1:
             known = [f for f in Config.model_fields if f != "source_path"]
-        elif len(loc) == 2 and loc[0] in ("catch_all", "source"):
-            known = list((CatchAll if loc[0] == "catch_all" else SourceConfig).model_fields)
+        elif len(loc) == 2 and loc[0] in ("catch_all", "source", "site"):
+            fields = {
+                "catch_all": CatchAll.model_fields,
+                "source": SourceConfig.model_fields,
+                "site": SiteConfig.model_fields,
+            }
+            known = list(fields[str(loc[0])])
         elif len(loc) == 3 and loc[0] == "repositories":
             known = list(RepositoryConfig.model_fields)
         elif len(loc) == 4 and loc[0] == "repositories" and loc[2] == "catch_all":
@@ -475,7 +555,7 @@ def _format_error(error: ErrorDetails) -> str:
     else:
         message = f"{error['msg']} (got {_short_repr(error['input'])})"
     where = _format_loc(loc)
-    message = message.replace("\r", " ").replace("\n", " ")
+    message = " ".join(_visible(line) for line in message.splitlines())
     return f"{where}: {message}" if where else message
 
 
@@ -545,6 +625,8 @@ def load_config(path: Path | None, *, required: bool) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(path, text, exc) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a diff-insight configuration") from None
 
     if "source_path" in data:
         raise ConfigError(f"{path}: source_path: unknown key")
@@ -552,4 +634,6 @@ def load_config(path: Path | None, *, required: bool) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {format_validation_error(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a diff-insight configuration") from None
     return config.model_copy(update={"source_path": path})

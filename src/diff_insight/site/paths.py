@@ -1,0 +1,28 @@
+"""Where the site reads reports from and writes to, from the arguments and the config."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from diff_insight.config import Config
+
+_FIRST_CODE = re.compile(r"\{(?:locale|category)\}|%[^%]")
+
+
+def default_reports_dir(out_template: str) -> str:
+    """The directory part of ``out`` before its first ``{locale}``/``{category}``/date code
+    (``reports`` when that is empty): ``reports/{locale}/%Y%m/…`` → ``reports``."""
+    m = _FIRST_CODE.search(out_template)
+    head = out_template[: m.start()] if m else out_template
+    directory = head.rsplit("/", 1)[0] if "/" in head else ""
+    directory = directory.replace("%%", "%").replace("{{", "{").replace("}}", "}").strip("/")
+    return directory or "reports"
+
+
+def resolve_dirs(config: Config, reports_dir: Path | None, out_dir: Path | None) -> tuple[Path, Path]:
+    """``(REPORTS_DIR, OUT_DIR)``: the arguments when given, else ``[site] reports_dir`` /
+    ``out_dir``, else the defaults; relative config values are relative to the current directory."""
+    reports = reports_dir or Path(config.site.reports_dir or default_reports_dir(config.out))
+    out = out_dir or Path(config.site.out_dir)
+    return reports, out
