@@ -183,7 +183,7 @@ def render_out_path(template: str, *, category: str, locale: str, day: datetime.
 # --------------------------------------------------------------------------- atomic writes
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Best effort: make the rename durable. Not every platform can open a directory."""
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -248,4 +248,4 @@ def atomic_write_text(path: Path, text: str) -> None:
         if temp is not None:
             with contextlib.suppress(OSError):
                 temp.unlink(missing_ok=True)
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)

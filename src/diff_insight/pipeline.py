@@ -491,27 +491,46 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_all(items: Sequence[tuple[Path, str]]) -> None:
-    """Write every file to a temporary neighbour first, then move them all into place, so a
-    failure leaves earlier reports untouched and no half-written file behind.
+STAGE_DIR = Path(".diff-insight") / "tmp"
+"""Where :func:`write_all` stages the reports of a run, relative to the output root."""
 
-    The temporary files are ``.tmp-<pid>-<random>.md``; a run that is killed (SIGKILL, power
-    loss) between creating and renaming them leaves them behind, so the stale ones of dead
-    processes are removed from every directory written to (:func:`remove_stale_temps`).
+
+def _same_device(a: Path, b: Path) -> bool:
+    try:
+        return os.stat(a).st_dev == os.stat(b).st_dev
+    except OSError:
+        return False
+
+
+def write_all(items: Sequence[tuple[Path, str]], *, stage_dir: Path | None = None) -> None:
+    """Write every file to a temporary file first, then move them all into place, so a failure
+    leaves earlier reports untouched and no half-written file behind.
+
+    The temporary files are ``.tmp-<pid>-<random>.md`` in ``stage_dir`` (the run's
+    ``<out_root>/.diff-insight/tmp``), so a run that is killed (SIGKILL, power loss) before the
+    renames leaves nothing in the report directories; where ``stage_dir`` is not given or is on
+    another file system than a report's directory, next to the report instead. Stale temporary
+    files of dead processes are removed from both places (:func:`remove_stale_temps`).
     New reports get the umask's mode (not ``mkstemp``'s 0600), a replaced report keeps its
     mode, and the directories are fsynced after the renames, so the renames are durable before
     the caller (a daily run) records the state."""
     staged: list[tuple[str, Path]] = []
     current: Path | None = None
     done = False
+    made_stage = False
     mode = _file_mode()
     try:
+        if stage_dir is not None and items:
+            made_stage = not stage_dir.exists()
+            stage_dir.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(stage_dir)
         for directory in dict.fromkeys(path.parent for path, _ in items):
             remove_stale_temps(directory)
         for path, text in items:
             current = path
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=".md", dir=path.parent)
+            where = stage_dir if stage_dir is not None and _same_device(stage_dir, path.parent) else path.parent
+            fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=".md", dir=where)
             staged.append((tmp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
@@ -537,6 +556,10 @@ def write_all(items: Sequence[tuple[Path, str]]) -> None:
             for tmp, _ in staged:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+        if made_stage and stage_dir is not None:  # leave no empty directories of ours behind
+            with contextlib.suppress(OSError):
+                stage_dir.rmdir()
+                stage_dir.parent.rmdir()
 
 
 def generate_reports(
@@ -609,5 +632,5 @@ def generate_reports(
     written = [
         WrittenReport(path, j.category, j.locale, len(j.members)) for path, j in zip(paths, jobs, strict=True)
     ]
-    write_all(items)
+    write_all(items, stage_dir=request.out_root / STAGE_DIR)
     return RunResult(written, changeset, left_out, warnings, usage, planned)

@@ -165,6 +165,9 @@ class LLMWriter:
         self._files: dict[str, _FileResult] = {}
         self._fallback_reason: dict[str, str] = {}
         self._overviews: dict[str, dict[str, Any]] = {}
+        self._overview_fallback: dict[str, str] = {}
+        """Categories whose overview call failed (their overview is the facts engine's), and why."""
+        self._last_failure: str | None = None
         self._locales: list[str] = []
 
     # --- the Writer interface -------------------------------------------------------------------
@@ -441,6 +444,8 @@ class LLMWriter:
         )
         if result is not None:
             self._overviews[ctx.category] = {loc: getattr(result, loc).model_dump() for loc in self._locales}
+        elif not self.dry_run:
+            self._overview_fallback[ctx.category] = self._last_failure or "no model result"
 
     async def _call(
         self,
@@ -470,8 +475,10 @@ class LLMWriter:
             raise
         except LLMError as exc:
             log.warning("model call for %s failed, using the facts engine: %s", ", ".join(paths[:3]), exc)
-            for p in paths:
-                self._fallback_reason[p] = f"model call failed ({type(exc).__name__})"
+            self._last_failure = f"model call failed ({type(exc).__name__})"
+            if kind != "overview":  # a failed overview leaves the files' own answers standing
+                for p in paths:
+                    self._fallback_reason[p] = self._last_failure
             self.usage.fallbacks += 1
             return None
         planned.cached = bool(info.cached)
@@ -493,16 +500,17 @@ class LLMWriter:
         models = getattr(getattr(self.client, "settings", None), "models", {})
         # stable figures only (the same whether an answer came from the model now or from the cache),
         # so a rerun writes the same bytes; this run's calls and cache hits are in the summary line
-        return {
-            "llm": {
-                "models": dict(models),
-                "prompt_versions": self.prompt_versions,
-                "answers": len(calls),
-                "input_tokens": sum(c.input_tokens for c in calls),
-                "output_tokens": sum(c.output_tokens for c in calls),
-                "fallback_files": sorted(p for p in wanted if p in self._fallback_reason),
-            }
+        meta: dict[str, Any] = {
+            "models": dict(models),
+            "prompt_versions": self.prompt_versions,
+            "answers": len(calls),
+            "input_tokens": sum(c.input_tokens for c in calls),
+            "output_tokens": sum(c.output_tokens for c in calls),
+            "fallback_files": sorted(p for p in wanted if p in self._fallback_reason),
         }
+        if category in self._overview_fallback:  # the summary and highlights are the facts engine's
+            meta["overview"] = f"fallback: {self._overview_fallback[category]}"
+        return {"llm": meta}
 
     def _store(
         self, result: Any, batch: Sequence[tuple[FileEntry, tuple[FileEntry, ...]]], method: str
