@@ -1,0 +1,211 @@
+"""Properties of the analysis (Markdown scanner, hunks, words, formatting, facts, classification):
+for random Markdown documents with front matter, headings, tables, fences, alerts and links, and for
+hostile text, it never raises, gives the same facts twice, and classifies every file into one of the
+four types with the rule that fired."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+from tests.strategies import (
+    MB_LINE,
+    edited_doc,
+    expected_patch,
+    hostile_line,
+    hostile_text,
+    make_hunks,
+    markdown_doc,
+    prop,
+)
+
+from diff_insight.analysis.analyze import analyze_file
+from diff_insight.analysis.classify import RULES_BY_NAME, classify
+from diff_insight.analysis.clusters import cluster_files
+from diff_insight.analysis.facts import FACT_KINDS, ChangeType, FileAnalysis
+from diff_insight.analysis.hunks import blocks_of, parse_hunks, side_lines
+from diff_insight.analysis.markdown import K, scan_partial, scan_text
+from diff_insight.analysis.normalize import formatting_kinds
+from diff_insight.analysis.words import pair_lines, similarity, word_diff
+from diff_insight.model import FileChange, Status, TextContent
+
+
+def _lines(text: str) -> list[bytes]:
+    return io.BytesIO(text.encode("utf-8", errors="surrogatepass")).readlines()
+
+
+def make_change(old: str | None, new: str | None, path: str, status: Status) -> FileChange:
+    h = make_hunks(_lines(old or ""), _lines(new or ""))
+    return FileChange(
+        path=path,
+        status=status,
+        additions=h.additions,
+        deletions=h.deletions,
+        patch=expected_patch(h.text),
+        previous_path="docs/old-name.md" if status is Status.RENAMED else None,
+    )
+
+
+def check_analysis(change: FileChange, old: str | None, new: str | None) -> FileAnalysis:
+    """Analyse with full texts (when both are given) and from the patch alone; check the invariants
+    of both; return the full-text analysis."""
+    results = []
+    texts: list[tuple[TextContent | None, TextContent | None]] = [(None, None)]
+    if old is not None and new is not None:
+        texts.insert(0, (TextContent(old, len(old.encode())), TextContent(new, len(new.encode()))))
+    for o, n in texts:
+        a = analyze_file(change, o, n)
+        assert analyze_file(change, o, n) == a  # deterministic
+        assert a.path == change.path
+        assert a.basis in ("full-text", "patch", "metadata")
+        if o is None and a.basis == "full-text":
+            assert change.status in (Status.ADDED, Status.REMOVED, Status.COPIED)
+        for f in a.facts:
+            assert FACT_KINDS[f.kind] is type(f)
+            json.dumps(f.to_dict(), ensure_ascii=False)  # facts serialise (prompts, debug output)
+        c = classify(change, a)
+        assert isinstance(c.type, ChangeType)
+        assert RULES_BY_NAME[c.rule].type is c.type
+        results.append(a)
+    return results[0]
+
+
+_PATHS = st.sampled_from(["docs/article.md", "toc.yml", "notes.txt", "docs/a b/記事.markdown"])
+
+
+@prop(4)
+@given(markdown_doc().flatmap(lambda old: st.tuples(st.just(old), edited_doc(old))), _PATHS)
+@example(("---\ntitle: x\n---\n# T\n", "---\ntitle: y\nms.date: 01/02/2025\n---\n# T\n"), "docs/a.md")
+@example(("| a |\n|---|\n| 1 |\n", "| a |\n|---|\n| 2 |\n| 3 |\n"), "docs/a.md")
+@example(("```\ncode\n", "```\ncode\nmore\n"), "docs/a.md")
+@example(("x\n", "x\n" + MB_LINE + "\n"), "docs/a.md")
+def test_modified_documents(docs: tuple[str, str], path: str) -> None:
+    old, new = docs
+    if old == new:
+        new = new + "\nNew paragraph.\n"
+    for status in (Status.MODIFIED, Status.RENAMED):
+        check_analysis(make_change(old, new, path, status), old, new)
+
+
+@prop(2)
+@given(markdown_doc(), markdown_doc(), _PATHS)
+def test_unrelated_documents(old: str, new: str, path: str) -> None:
+    if old == new:
+        return
+    check_analysis(make_change(old, new, path, Status.MODIFIED), old, new)
+
+
+@prop(2)
+@given(markdown_doc(), _PATHS, st.sampled_from([Status.ADDED, Status.REMOVED, Status.COPIED]))
+def test_added_and_removed_documents(doc: str, path: str, status: Status) -> None:
+    if not doc:
+        doc = "x\n"
+    old, new = (None, doc) if status in (Status.ADDED, Status.COPIED) else (doc, None)
+    a = check_analysis(make_change(old, new, path, status), old, new)
+    if path.endswith((".md", ".markdown", ".yml")):
+        kind = "document_added" if new is not None else "document_removed"
+        assert [f.kind for f in a.facts if f.kind.startswith("document_")] == [kind]
+
+
+@prop(2)
+@given(
+    st.text(max_size=400).map(lambda s: "@@ -1,3 +1,3 @@\n" + s),
+    _PATHS,
+    st.integers(0, 50),
+    st.integers(0, 50),
+)
+@example("@@ -1 +1 @@\n-| a |\n+| a | b |", "docs/a.md", 1, 1)
+@example("@@ -99999999999999999999 +1 @@\n-x\n+y", "docs/a.md", 1, 1)
+@example("@@ -0,0 +1,3 @@\n+---\n+title: x\n+---", "docs/a.md", 3, 0)
+def test_arbitrary_patch_text(patch: str, path: str, adds: int, dels: int) -> None:
+    # patch-only sources hand us whatever the input held: the analysis must cope
+    for status in (Status.MODIFIED, Status.ADDED, Status.REMOVED):
+        change = FileChange(path=path, status=status, additions=adds, deletions=dels, patch=patch)
+        check_analysis(change, None, None)
+
+
+@prop(2)
+@given(markdown_doc())
+def test_scanner_invariants(doc: str) -> None:
+    check_scan(doc)
+
+
+def check_scan(doc: str) -> None:
+    """Line numbers of headings, fences and tables are in range and sorted; every line has a kind."""
+    d = scan_text(doc)
+    n = d.last_line
+    assert [h.line for h in d.headings] == sorted(h.line for h in d.headings)
+    for h in d.headings:
+        assert 1 <= h.line <= n and 1 <= h.level <= 6
+    for f in d.fences:
+        assert 1 <= f.start <= f.end <= n
+    for t in d.tables:
+        assert 1 <= t.start <= t.end <= n
+    kinds = {d.kinds.get(i) for i in range(1, n + 1)}
+    assert all(isinstance(k, K) for k in kinds)
+    title = d.title()
+    assert title is None or isinstance(title, str)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in d.front_matter.items())
+    assert scan_text(doc).headings == d.headings  # deterministic
+
+
+@prop(2)
+@given(st.dictionaries(st.integers(1, 60), hostile_line(4), max_size=30))
+@example({1: "key: value", 2: "other: x", 3: "```", 7: "| a | b |", 8: "|---|---|"})
+@example({1: "---", 2: "```"})
+def test_partial_scan_of_any_lines(known: dict[int, str]) -> None:
+    d = scan_partial(known)
+    for line in known:
+        assert isinstance(d.kinds.get(line), K)
+    d.title()
+    _ = d.front_matter
+
+
+@prop(2)
+@given(markdown_doc().flatmap(lambda old: st.tuples(st.just(old), edited_doc(old))))
+def test_hunks_follow_the_patch(docs: tuple[str, str]) -> None:
+    old, new = docs
+    h = make_hunks(_lines(old), _lines(new))
+    patch = expected_patch(h.text) or ""
+    hunks = parse_hunks(patch)
+    assert sum(ln.tag == "+" for hk in hunks for ln in hk.lines) == h.additions
+    assert sum(ln.tag == "-" for hk in hunks for ln in hk.lines) == h.deletions
+    blocks = blocks_of(hunks)
+    assert sum(len(b.added) for b in blocks) == h.additions
+    new_lines = new.replace("\r\n", "\n").split("\n")
+    for no, text in side_lines(hunks, "new").items():
+        assert new_lines[no - 1].rstrip("\r") == text
+
+
+@prop(2)
+@given(st.lists(hostile_line(5), max_size=6), st.lists(hostile_line(5), max_size=6))
+@example(["**a** b"], ["a b"])
+@example(["| a | b |"], ["|a|b|"])
+@example(["1. x"], ["- x"])
+def test_words_and_formatting_never_fail(removed: list[str], added: list[str]) -> None:
+    kinds = formatting_kinds(removed, added)
+    assert kinds is None or (kinds and all(isinstance(k, str) for k in kinds))
+    for i, j in pair_lines(removed, added):
+        assert 0 <= i < len(removed) and 0 <= j < len(added)
+        wd = word_diff(removed[i], added[j])
+        assert 0.0 <= similarity(removed[i], added[j]) <= 1.0
+        if removed[i] == added[j]:
+            assert not (wd.replacements or wd.inserted or wd.deleted)
+
+
+@prop(1)
+@given(st.lists(st.tuples(markdown_doc(), hostile_text(3)), min_size=1, max_size=4))
+def test_clusters_take_each_file_once(docs: list[tuple[str, str]]) -> None:
+    analyses = []
+    for i, (doc, extra) in enumerate(docs):
+        new = doc + "\n" + extra.replace("\r", "") + "\n"
+        change = make_change(doc, new, f"docs/{i}.md", Status.MODIFIED)
+        if change.patch is None:
+            continue
+        analyses.append(analyze_file(change))
+    clusters = cluster_files(analyses)
+    seen = [p for c in clusters for p in c.paths]
+    assert len(seen) == len(set(seen))
+    assert set(seen) <= {a.path for a in analyses}
