@@ -379,3 +379,14 @@ def test_huge_rewrite_gets_line_statistics_only() -> None:
     assert a.facts[0] == F.LinesChanged(n, n)
     small = analyze(old[:2000], new[:2000], full=True)
     assert any(isinstance(f, F.TermReplaced) for f in small.facts)
+
+
+def test_version_number_change_is_content() -> None:
+    a = analyze("# Setup\n\nPython 3.11.\n", "# Setup\n\nPython 3.12.\n")
+    assert a.facts == (F.TermReplaced("3.11", "3.12", 1),)
+
+
+def test_link_targets_keep_balanced_parentheses() -> None:
+    a = analyze("# A\n\nText.\n", "# A\n\nText.\n\nSee [the page](https://example.com/a_(b)) now.\n")
+    links = [f for f in a.facts if isinstance(f, F.LinkAdded)]
+    assert [lk.url for lk in links] == ["https://example.com/a_(b)"]

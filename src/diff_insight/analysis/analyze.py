@@ -27,7 +27,12 @@ reported whole, but word-level facts about every line of, say, a 50 MB rewrite w
 and gigabytes and say nothing a reader could use."""
 MAX_LIST = 12
 
-_LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+_LINK = re.compile(
+    r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*"
+    # the destination: <in angle brackets>, or without spaces and with balanced parentheses
+    r"(?:<([^<>\n]*)>|((?:[^()\s<>]|\([^()\s]*\))*))"
+    r"(?:\s+[\"'][^\"']*[\"'])?\s*\)"
+)
 _REFDEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
 _INCLUDE = re.compile(r"\[!INCLUDE\s*\[([^\]]*)\]\(\s*([^)\s]+)\s*\)\]", re.IGNORECASE)
 _DOCFX_IMAGE = re.compile(r":::image\b([^:]*?)(?::::|$)", re.IGNORECASE)
@@ -80,7 +85,8 @@ def _links(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], lis
             images.append((attrs.get("alt-text", ""), attrs["source"]))
     for m in _LINK.finditer(text):
         label = " ".join(m.group(2).split())
-        (images if m.group(1) else links).append((label, m.group(3)))
+        target = m.group(3) if m.group(3) is not None else m.group(4)
+        (images if m.group(1) else links).append((label, target))
     m2 = _REFDEF.match(text)
     if m2 and not links:
         links.append((m2.group(1), m2.group(2)))
@@ -217,12 +223,13 @@ def words_only(text: str) -> str:
 
 
 def is_term(old: str, new: str) -> bool:
-    """A replacement worth reporting as a term: short, with letters on both sides."""
+    """A replacement worth reporting as a term: short, with letters or digits on both sides (a
+    version ``3.11`` → ``3.12`` or a limit ``10`` → ``20`` is content too)."""
     return (
         len(old.split()) <= 6
         and len(new.split()) <= 6
-        and any(c.isalpha() for c in old)
-        and any(c.isalpha() for c in new)
+        and any(c.isalnum() for c in old)
+        and any(c.isalnum() for c in new)
     )
 
 
