@@ -390,3 +390,13 @@ def test_link_targets_keep_balanced_parentheses() -> None:
     a = analyze("# A\n\nText.\n", "# A\n\nText.\n\nSee [the page](https://example.com/a_(b)) now.\n")
     links = [f for f in a.facts if isinstance(f, F.LinkAdded)]
     assert [lk.url for lk in links] == ["https://example.com/a_(b)"]
+
+
+def test_formatting_only_is_not_claimed_beside_a_new_section() -> None:
+    a = analyze(
+        "# A\n\nText here.\n\n* one\n* two\n",
+        "# A\n\nText here.\n\n- one\n- two\n\n## New section\n\nBody of the new section.\n",
+    )
+    assert a.facts == (F.SectionAdded("New section", 2, 3),)
+    b = analyze("# A\n\nText here.\n\n* one\n* two\n", "# A\n\nText here.\n\n- one\n- two\n")
+    assert [type(f) for f in b.facts] == [F.FormattingOnly]

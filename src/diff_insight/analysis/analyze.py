@@ -263,6 +263,10 @@ def _yaml_title(doc: Doc) -> str | None:
     return None
 
 
+_META_FACTS = (F.FrontMatterChanged, F.DateBumped, F.DocumentRenamed, F.EncodingReplaced)
+"""Facts about a file's metadata, not its body."""
+
+
 def _result(
     change: FileChange, kind: FileKind, basis: Basis, acc: _Acc, title: str | None, key: str | None
 ) -> FileAnalysis:
@@ -271,7 +275,10 @@ def _result(
         facts.append(F.WordsInserted(quote(text, 80), c))
     for text, c in sorted(Counter(acc.deleted).items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LIST]:
         facts.append(F.WordsDeleted(quote(text, 80), c))
-    if acc.content_blocks == 0 and acc.formatting_blocks > 0:
+    # "only the formatting changed" would contradict a section, table or code block that was added
+    # or removed whole (those lines are covered before the blocks are looked at)
+    body = [f for f in acc.facts if not isinstance(f, _META_FACTS)]
+    if acc.content_blocks == 0 and acc.formatting_blocks > 0 and not body:
         facts.append(F.FormattingOnly(tuple(dict.fromkeys(acc.formatting))))
     if acc.text_added or acc.text_removed:
         facts.append(F.TextEdited(acc.text_added, acc.text_removed))
