@@ -17,9 +17,11 @@ fetch (a ``git fetch`` child is running), analysis (between the fetch and the fi
 report), LLM calls (after the k-th request reached the server), writing (a staged report exists),
 state update (every report is in place), site build, and random moments. After each kill it checks:
 
-* no temporary or partial file in the output and site directories (outside ``.diff-insight/``):
-  no ``.tmp`` names, every report parses (``parse_report``) and is byte-identical to either its
-  initial or its reference version, every site file too;
+* no temporary or partial file in the output and site directories (outside ``.diff-insight/`` and
+  the site builder's staging folder ``.diff-insight-tmp/``): no ``.tmp`` names, every report parses
+  (``parse_report``) and is byte-identical to either its initial or its reference version, every
+  site page too; the site's manifest and cache are complete JSON (a killed build leaves its pending
+  manifest);
 * the state never points past the outputs: it is either the initial commit, or the head with every
   reference report in place;
 
@@ -33,6 +35,7 @@ without its ``processed_at`` time) byte for byte with the reference. One line pe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -251,20 +254,20 @@ def staged(out: Path) -> bool:
     return False
 
 
-SITE_CACHE = ".diff-insight-site"
-"""The prefix of the site builder's own bookkeeping files in the site directory (a cache that
-records a hash of the builder's code, which another helper was editing while this was written):
-not pages, so not compared."""
+SITE_STAGE = ".diff-insight-tmp"
+"""The site builder's staging folder in the site directory: files are written there and renamed
+into place, so a kill can leave temporary files there (and only there); the next build clears it."""
 
 
 def outside_work(out: Path) -> list[Path]:
-    """Every file of an output directory, outside ``.diff-insight/``, without the site cache."""
+    """Every file of an output directory, outside ``.diff-insight/`` and the site's staging folder
+    (the site's manifest and cache are compared like pages)."""
     if not out.exists():
         return []
     return [
         p
         for p in out.rglob("*")
-        if p.is_file() and ".diff-insight" not in p.relative_to(out).parts and not p.name.startswith(SITE_CACHE)
+        if p.is_file() and not {".diff-insight", SITE_STAGE} & set(p.relative_to(out).parts)
     ]
 
 
@@ -350,13 +353,21 @@ def plans(
             seen_a: dict[str, float] = {}
 
             def analysis_trigger(
-                p: subprocess.Popen[bytes], t: float, d: float = 0.05 + frac * span, s: dict[str, float] = seen_a, o: str = step
+                p: subprocess.Popen[bytes],
+                t: float,
+                d: float = 0.05 + frac * span,
+                s: dict[str, float] = seen_a,
+                o: str = step,
             ) -> bool:
                 if "at" not in s and (CURRENT["work"] / f".fetch-started-{o}").exists():
                     s["at"] = t
                 return "at" in s and t >= s["at"] + d
 
-            result.append(Plan("analysis", step, f"{0.05 + frac * span:.2f} s after the fetch started", analysis_trigger))
+            result.append(
+                Plan(
+                    "analysis", step, f"{0.05 + frac * span:.2f} s after the fetch started", analysis_trigger
+                )
+            )
         elif kind == "llm":
             k = rng.randint(1, max(1, llm_requests))
             box: dict[str, int] = {}
@@ -370,7 +381,11 @@ def plans(
             result.append(Plan("llm calls", "llm", f"after request {k}/{llm_requests}", llm_trigger))
         elif kind == "writing":
             # when the k-th report of the step is staged (written to its temporary file, not renamed yet)
-            n_new = sum(1 for k2, v in reference_files.items() if k2.startswith(step + "/reports/") and initial_files.get(k2) != v)
+            n_new = sum(
+                1
+                for k2, v in reference_files.items()
+                if k2.startswith(step + "/reports/") and initial_files.get(k2) != v
+            )
             k = rng.randint(1, max(1, n_new - 1))
 
             def write_trigger(p: subprocess.Popen[bytes], t: float, k: int = k, o: str = step) -> bool:
@@ -380,7 +395,9 @@ def plans(
         elif kind == "state":
             # the reports this step writes (not those already there from the initial state)
             wanted = {
-                k: v for k, v in reference_files.items() if k.startswith(step + "/") and initial_files.get(k) != v
+                k: v
+                for k, v in reference_files.items()
+                if k.startswith(step + "/") and initial_files.get(k) != v
             }
             assert wanted, f"the {step} step writes nothing new"
 
@@ -398,11 +415,36 @@ def plans(
 
             result.append(Plan("state update", step, "when every report is in place", state_trigger))
         elif kind == "site":
-            delay = rng.uniform(0.0, ref["site"])
-            result.append(Plan("site build", "site", f"at {delay:.2f} s", lambda p, t, d=delay: t >= d))
+            # when the build has written its k-th file (a time-based trigger can come after a fast
+            # build has already finished); files written by this build are newer than its start
+            n_site = sum(
+                1
+                for k2, v in reference_files.items()
+                if k2.startswith("site/") and initial_files.get(k2) != v
+            )
+            k = rng.randint(1, max(1, n_site - 1))
+            started: dict[str, int] = {}
+
+            def site_trigger(
+                p: subprocess.Popen[bytes], t: float, k: int = k, s: dict[str, int] = started
+            ) -> bool:
+                s.setdefault("ns", time.time_ns() - int(t * 1e9))
+                root = CURRENT["work"] / "site"
+                if not root.is_dir():
+                    return False
+                written = 0
+                for f in root.rglob("*"):
+                    with contextlib.suppress(OSError):
+                        if f.is_file() and f.stat().st_mtime_ns >= s["ns"]:
+                            written += 1
+                return written >= k
+
+            result.append(
+                Plan("site build", "site", f"after {k} of {n_site} changed site files", site_trigger)
+            )
         else:
             step = rng.choice(names)
-            delay = rng.uniform(0.0, ref[step])
+            delay = rng.uniform(0.0, 0.8 * ref[step])  # a rerun can be faster than the reference
             result.append(Plan(f"random ({step})", step, f"at {delay:.2f} s", lambda p, t, d=delay: t >= d))
     rng.shuffle(result)
     return result
@@ -447,6 +489,15 @@ def check_after_kill(
         name = rel.rsplit("/", 1)[-1]
         if ".tmp" in name or name.startswith(".#"):
             problems.append(f"temporary file left: {rel}")
+            continue
+        if name.startswith(".diff-insight-site"):
+            # the site's manifest and cache: a killed build leaves its pending manifest (every page
+            # it may touch marked dirty), a valid state of its own, so: complete JSON here, and
+            # byte-identical to the reference after the rerun
+            try:
+                json.loads(data)
+            except ValueError:
+                problems.append(f"partial bookkeeping file: {rel}")
             continue
         if data != initial.get(rel) and data != reference.get(rel):
             problems.append(f"partial or unexpected file: {rel}")

@@ -401,10 +401,22 @@ def test_failed_write_leaves_existing_reports_untouched(example: tuple[Path, Pat
 
 
 def test_every_command_has_help() -> None:
+    """Every command and every subcommand of a group (``site build``, ``site serve``) has help."""
+    import click
+
     runner = CliRunner()
-    for name, command in cli.commands.items():
-        res = runner.invoke(cli, [name, "--help"])
-        assert res.exit_code == 0 and command.help and "Usage:" in res.output, name
+    seen = []
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            res = runner.invoke(cli, [*prefix, name, "--help"])
+            assert res.exit_code == 0 and command.help and "Usage:" in res.output, [*prefix, name]
+            seen.append(" ".join([*prefix, name]))
+            if isinstance(command, click.Group):
+                walk(command, [*prefix, name])
+
+    walk(cli, [])
+    assert {"report", "run", "backfill", "site", "site build", "site serve"} <= set(seen)
 
 
 def test_console_script_and_module(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from tests.site_helpers import (
 
 from diff_insight.config import SiteConfig
 from diff_insight.site import MANIFEST, build_site
+from diff_insight.site.builder import STAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,11 +185,15 @@ def test_a_killed_build_leaves_no_partial_file_and_the_next_build_repairs_it(tmp
         if killed:
             for p in site.rglob("*.html"):  # every page present is complete
                 assert p.read_bytes().rstrip().endswith(b"</html>"), p
+            # temporary files only in the staging folder, never among the pages
+            temps = [p for p in site.rglob("*") if p.name.endswith(".tmp")]
+            assert all(p.parent.name == STAGE for p in temps), temps
         if round_ == 1:  # undo the change so that the result must equal the clean build
             extra.write_text(extra.read_text("utf-8").replace("summary: 'X ", "summary: '", 1), "utf-8")
     summary = build_site(sample.reports_dir, site, sample.site)
     assert summary.reports == 24 * 9
     assert not [p for p in site.rglob("*") if p.name.endswith(".tmp")]
+    assert not (site / STAGE).exists()
     assert contents(site) == expected
 
 

@@ -208,10 +208,11 @@ def _open_temp(directory: Path, name: str) -> tuple[int, Path]:
     raise FileExistsError(f"no free temporary file name in {directory}")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str, *, temp_dir: Path | None = None) -> None:
     """Replace ``path`` with ``text`` (UTF-8, ``\\n`` newlines) atomically.
 
-    Writes a temp file in the same directory (creating parents), flushes and fsyncs it, renames it
+    Writes a temp file in the same directory (or in ``temp_dir``, which must be on the same file
+    system; both are created when missing), flushes and fsyncs it, renames it
     onto ``path`` with :func:`os.replace` and fsyncs the directory (best effort). An existing file
     keeps its permission bits. On any error the temp file is removed, the previous file (if any)
     is left untouched, and :class:`RenderError` is raised with the path and the reason.
@@ -219,7 +220,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     temp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = _open_temp(path.parent, path.name)
+        if temp_dir is not None:
+            temp_dir.mkdir(parents=True, exist_ok=True)
+        fd, temp = _open_temp(temp_dir if temp_dir is not None else path.parent, path.name)
         try:
             handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         except BaseException:

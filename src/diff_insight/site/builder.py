@@ -574,20 +574,29 @@ def _static_reader(name: str) -> Callable[[], bytes]:
 # --------------------------------------------------------------------------- I/O
 
 
+STAGE = ".diff-insight-tmp"
+"""The folder in OUT_DIR where every file is written before it is renamed into place, so a build
+killed at any moment leaves no partial file among the pages (only here, and the next build
+clears it). Removed at the end of every build."""
+
+
 def _write(out_dir: Path, rel_path: str, data: bytes) -> None:
     try:
-        atomic_write_text(out_dir / rel_path, data.decode("utf-8"))
+        atomic_write_text(out_dir / rel_path, data.decode("utf-8"), temp_dir=out_dir / STAGE)
     except RenderError as exc:
         raise SiteError(str(exc)) from None
 
 
 def _remove_stale_temps(out_dir: Path) -> None:
-    """Temp files of atomic writes left by a killed build."""
+    """Temp files of atomic writes left by a killed build (in the staging folder, or next to a
+    page where an older version wrote them)."""
     for dirpath, _dirnames, filenames in os.walk(out_dir):
         for name in filenames:
             if _TEMP_RE.fullmatch(name):
                 with contextlib.suppress(OSError):
                     (Path(dirpath) / name).unlink()
+    with contextlib.suppress(OSError):
+        (out_dir / STAGE).rmdir()
 
 
 def _prune_empty_dirs(out_dir: Path, paths: Iterable[str]) -> None:
@@ -649,7 +658,7 @@ def _save_cache(path: Path, reports: Sequence[SiteReport], cache: ParseCache) ->
     except OSError:
         pass
     with contextlib.suppress(SiteError):  # only a cache
-        _write(path.parent, path.name, data)
+        _write(path.parent, path.name, data)  # path.parent is OUT_DIR
 
 
 def _workers(n: int) -> int:
@@ -811,6 +820,8 @@ def build_site(
         current = b""
     if current != final_bytes:
         _write(out_dir, MANIFEST, final_bytes)
+    with contextlib.suppress(OSError):
+        (out_dir / STAGE).rmdir()
     return BuildSummary(
         reports=len(reports),
         locales=plan.locales,
