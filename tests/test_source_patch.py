@@ -165,3 +165,36 @@ def test_unreadable(tmp_path: Path) -> None:
         open_patch(missing)
     message = str(exc.value)
     assert str(missing) in message and "\n" not in message
+
+
+def test_series_changing_a_file_twice_gets_distinct_anchors(git_repo: GitRepo, tmp_path: Path) -> None:
+    """A ``git format-patch`` series can change one file in two commits: both changes are reported,
+    the second with the anchor ``item-xxxxxx-2``, and the report parses and publishes."""
+    from diff_insight.render.markdown import parse_report
+    from diff_insight.report import anchor_for
+    from diff_insight.site import build_site
+
+    git_repo.write("docs/a.md", "# A\n\nOne.\n")
+    git_repo.commit("c1")
+    git_repo.write("docs/a.md", "# A\n\nOne, edited.\n")
+    git_repo.commit("c2")
+    git_repo.write("docs/a.md", "# A\n\nOne, edited twice.\n")
+    git_repo.commit("c3")
+    series = tmp_path / "series.patch"
+    series.write_text(git_repo.git("format-patch", "--stdout", "HEAD~2"), encoding="utf-8")
+    out = tmp_path / "out"
+    res = subprocess.run(
+        [sys.executable, "-m", "diff_insight", "report", "--patch", str(series), "--out-dir", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    (report,) = list(out.rglob("*.md"))
+    parsed = parse_report(report.read_text(encoding="utf-8"))
+    base = anchor_for("docs/a.md")
+    assert [(f.path, f.anchor) for f in parsed.files] == [("docs/a.md", base), ("docs/a.md", f"{base}-2")]
+    assert "edited twice" in parsed.files[1].diff and "edited twice" not in parsed.files[0].diff
+    summary = build_site(out / "reports", tmp_path / "site")
+    assert summary.reports == 1
+    page = next((tmp_path / "site").rglob("reports/*/all.html")).read_text(encoding="utf-8")
+    assert f'id="{base}"' in page and f'id="{base}-2"' in page

@@ -242,10 +242,20 @@ def analyze_changeset(
             progress.stop()
     clusters = cluster_files(analyses)
     cluster_of = {p: c for c in clusters for p in c.paths}
-    return [
-        FileEntry(change=c, analysis=a, classification=classify(c, a), cluster=cluster_of.get(c.path))
-        for c, a in zip(files, analyses, strict=True)
-    ]
+    seen: dict[str, int] = {}
+    entries = []
+    for change, analysis in zip(files, analyses, strict=True):
+        seen[change.path] = seen.get(change.path, 0) + 1
+        entries.append(
+            FileEntry(
+                change=change,
+                analysis=analysis,
+                classification=classify(change, analysis),
+                cluster=cluster_of.get(change.path),
+                occurrence=seen[change.path],
+            )
+        )
+    return entries
 
 
 def _analyze_one(change: FileChange, reader: ContentReader) -> FileAnalysis:
@@ -529,7 +539,9 @@ def write_all(items: Sequence[tuple[Path, str]], *, stage_dir: Path | None = Non
         for path, text in items:
             current = path
             path.parent.mkdir(parents=True, exist_ok=True)
-            where = stage_dir if stage_dir is not None and _same_device(stage_dir, path.parent) else path.parent
+            where = (
+                stage_dir if stage_dir is not None and _same_device(stage_dir, path.parent) else path.parent
+            )
             fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=".md", dir=where)
             staged.append((tmp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:

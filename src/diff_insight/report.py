@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,6 +18,18 @@ def anchor_for(path: str) -> str:
     return "item-" + hashlib.md5(path.encode("utf-8"), usedforsecurity=False).hexdigest()[:6]
 
 
+def unique_anchors(paths: Sequence[str]) -> list[str]:
+    """The anchors of files in report order: :func:`anchor_for`, and ``-2``, ``-3`` … for the second
+    and later files with the same path (a ``git format-patch`` series can change a file twice)."""
+    seen: Counter[str] = Counter()
+    out = []
+    for path in paths:
+        seen[path] += 1
+        n = seen[path]
+        out.append(anchor_for(path) if n == 1 else f"{anchor_for(path)}-{n}")
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class FileEntry:
     """One changed file with everything the analysis decided about it."""
@@ -24,6 +38,8 @@ class FileEntry:
     analysis: FileAnalysis
     classification: Classification
     cluster: Cluster | None = None
+    occurrence: int = 1
+    """1 for the first file with this path in the change set, 2 for the second, …"""
 
     @property
     def path(self) -> str:
@@ -31,7 +47,8 @@ class FileEntry:
 
     @property
     def anchor(self) -> str:
-        return anchor_for(self.change.path)
+        base = anchor_for(self.change.path)
+        return base if self.occurrence == 1 else f"{base}-{self.occurrence}"
 
     def cluster_peers(self) -> tuple[str, ...]:
         """Other files carrying the same edit, in diff order."""

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from diff_insight.model import FileChange, Status
-from diff_insight.report import Report, ReportFile, anchor_for
+from diff_insight.report import Report, ReportFile, unique_anchors
 
 FIXED_HEADINGS = (
     "# Highlights",
@@ -276,10 +276,10 @@ class ParsedReport:
 
 
 _ROW = re.compile(
-    r"^\| \[(?P<name>(?:\\.|[^\]\\])*)\]\(#(?P<anchor>item-[0-9a-f]{6})\) \| (?P<type>[a-z ]+) \| "
+    r"^\| \[(?P<name>(?:\\.|[^\]\\])*)\]\(#(?P<anchor>item-[0-9a-f]{6}(?:-[0-9]+)?)\) \| (?P<type>[a-z ]+) \| "
     r"(?P<title>(?:\\.|[^|\\])*) \| (?P<status>[a-z]+) \| (?P<a>\d+) \| (?P<d>\d+) \| (?P<m>\d+) \| $"
 )
-_FILE_HEAD = re.compile(r"^## (?P<path>.*)\{#(?P<anchor>item-[0-9a-f]{6})\}$")
+_FILE_HEAD = re.compile(r"^## (?P<path>.*)\{#(?P<anchor>item-[0-9a-f]{6}(?:-[0-9]+)?)\}$")
 
 
 def _unescape(s: str) -> str:
@@ -320,11 +320,10 @@ def parse_report(text: str) -> ParsedReport:
         i += 1
     by_anchor = {r.anchor: r for r in rows}
     # the heading shows the path on one line; the front matter has it exactly
-    exact: dict[str, str] = {
-        anchor_for(f["path"]): f["path"]
-        for f in fm.get("files") or ()
-        if isinstance(f, dict) and isinstance(f.get("path"), str)
-    }
+    fm_paths: list[str] = [
+        f["path"] for f in fm.get("files") or () if isinstance(f, dict) and isinstance(f.get("path"), str)
+    ]
+    exact: dict[str, str] = dict(zip(unique_anchors(fm_paths), fm_paths, strict=True))
     current: ParsedFile | None = None
     while i < len(lines):
         line = lines[i]
