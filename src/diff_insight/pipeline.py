@@ -405,13 +405,16 @@ def _render_parallel(
     _SHARED.update(jobs=jobs, entries=entries, writer=writer)
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            pending: dict[Future[Any], tuple[str, int, int]] = {
-                pool.submit(_describe_chunk, t): ("d", t[0], t[1]) for t in tasks
-            }
+            pending: dict[Future[Any], tuple[str, int, int]] = {}
             overviews: dict[int, Overview] = {}
-            for i, j in enumerate(jobs):  # jobs without files: overview only
-                if not j.members:
+            # an overview that does not read the file texts (the facts engine's) goes first: it is
+            # the longest task, and would otherwise run alone at the end
+            early = not getattr(writer, "overview_uses_texts", True)
+            for i, j in enumerate(jobs):  # and jobs without files: overview only
+                if early or not j.members:
                     pending[pool.submit(_overview_job, (i, []))] = ("o", i, 0)
+            for t in tasks:
+                pending[pool.submit(_describe_chunk, t)] = ("d", t[0], t[1])
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -420,7 +423,7 @@ def _render_parallel(
                         overviews[i] = fut.result()
                         continue
                     parts[i][a] = fut.result()
-                    if len(parts[i]) == expected[i]:
+                    if not early and len(parts[i]) == expected[i]:
                         texts = [t for k in sorted(parts[i]) for t in parts[i][k][0]]
                         pending[pool.submit(_overview_job, (i, texts))] = ("o", i, 0)
     finally:

@@ -1146,6 +1146,9 @@ class FactsWriter:
     name = "facts"
     parallel_safe = True
     """Pure and stateless: may run in forked worker processes."""
+    overview_uses_texts = False
+    """:meth:`overview` recomputes everything from the facts (the pipeline may run it before the
+    file texts exist)."""
     version = "1"
 
     def cluster_sentence(self, entry: FileEntry, locale: str) -> str:
