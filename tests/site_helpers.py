@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.gitrepo import GitRepo
+from tests.site_links import check_links as _check_links
 
 from diff_insight.config import Config, SiteConfig
 from diff_insight.pipeline import ReportRequest, generate_reports
 from diff_insight.site import BuildSummary, build_site
-from diff_insight.site.linkcheck import check_links as _check_links
 
 LOCALES = ("ja_JP", "zh_CN", "en_US")
 CATEGORIES = ("api", "guide", "other")
@@ -249,7 +249,7 @@ def add_report_day(sample: SampleSite, *, category: str = "guide") -> list[Path]
 
 def check_links(site_dir: Path) -> list[str]:
     """Broken internal links and anchors of the site (empty: none); see
-    :func:`diff_insight.site.linkcheck.check_links`."""
-    checked, broken = _check_links(site_dir)
-    assert checked > 0, f"no internal links found in {site_dir}"
-    return broken
+    :func:`tests.site_links.check_links`."""
+    report = _check_links(site_dir)
+    assert report.checked > 0, f"no internal links found in {site_dir}"
+    return report.problems

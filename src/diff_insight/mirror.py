@@ -130,11 +130,16 @@ def _credentials(url: str) -> tuple[str, str] | None:
     return None
 
 
+def _helper_key(url: str) -> str:
+    """The git config key of the credential helper for ``url``'s scheme and host."""
+    parts = urlsplit(public_url(url))
+    return f"credential.{parts.scheme}://{parts.netloc}.helper"
+
+
 def _credential_config(url: str) -> list[str]:
     """``git -c`` settings that make git ask :data:`_HELPER` for the credentials of ``url``'s host."""
-    parts = urlsplit(public_url(url))
-    scope = f"{parts.scheme}://{parts.netloc}"
-    return ["-c", f"credential.{scope}.helper=", "-c", f"credential.{scope}.helper={_HELPER}"]
+    key = _helper_key(url)
+    return ["-c", f"{key}=", "-c", f"{key}={_HELPER}"]
 
 
 def use_credentials(url: str) -> None:
@@ -211,9 +216,9 @@ def _fetch(url: str, mirror: Path) -> None:
         # also drops credentials that older versions stored in the URL
         _git("config", "remote.origin.url", public, cwd=mirror)
     if _credentials(url):
-        scope = _credential_config(url)[1].split(".helper=", 1)[0].removeprefix("credential.")
-        if _git("config", "--get-all", f"credential.{scope}.helper", cwd=mirror).stdout.strip() != _HELPER:
-            _git("config", "--replace-all", f"credential.{scope}.helper", _HELPER, cwd=mirror)
+        key = _helper_key(url)
+        if _git("config", "--get-all", key, cwd=mirror).stdout.strip() != _HELPER:
+            _git("config", "--replace-all", key, _HELPER, cwd=mirror)
     proc = _git("fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/heads/*", cwd=mirror)
     if proc.returncode != 0:
         raise SourceError(f"cannot fetch {public_url(url)}: {_scrub(proc.stderr, url)}")

@@ -32,6 +32,7 @@ from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
 from diff_insight.paths import fsync_directory, render_out_path
 from diff_insight.render.markdown import render_file, render_report
 from diff_insight.report import FileEntry, FileText, Overview, Report, ReportFile
+from diff_insight.workers import worker_count
 from diff_insight.writers.base import ReportContext, Writer
 from diff_insight.writers.facts_writer import FactsWriter
 from diff_insight.writers.i18n import resolve_locale
@@ -172,17 +173,8 @@ def open_source(request: ReportRequest) -> tuple[ChangeSet, ContentReader]:
 
 
 def default_workers(n_files: int) -> int:
-    """Processes to use: 1 for small ranges or where ``fork`` is unavailable, else up to 4.
-    ``DIFF_INSIGHT_WORKERS`` overrides."""
-    env = os.environ.get("DIFF_INSIGHT_WORKERS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            return 1
-    if n_files < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    """Processes for a range of ``n_files`` files (see :func:`~diff_insight.workers.worker_count`)."""
+    return worker_count(n_files, PARALLEL_MIN_FILES)
 
 
 PARALLEL_MIN_FILES = 150

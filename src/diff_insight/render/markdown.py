@@ -290,8 +290,12 @@ def parse_report(text: str) -> ParsedReport:
     """Parse a rendered report back (front matter, summary table, diffs, explanations)."""
     if not text.startswith("---\n"):
         raise ValueError("no front matter")
-    end = text.index("\n---\n", 4)
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        raise ValueError("front matter is not closed by ---")
     fm = yaml.load(text[4:end], Loader=_SafeLoader) or {}  # the C loader when available
+    if not isinstance(fm, dict):
+        raise ValueError("front matter is not a mapping")
     body = text[end + 5 :]
     parsed = ParsedReport(front_matter=fm)
     lines = body.split("\n")

@@ -50,6 +50,7 @@ from diff_insight.site.model import (
     load_reports,
 )
 from diff_insight.site.render import highlight_diff, localize_highlights, markdown
+from diff_insight.workers import worker_count
 
 MANIFEST = ".diff-insight-site.json"
 """The incremental manifest in OUT_DIR."""
@@ -661,18 +662,6 @@ def _save_cache(path: Path, reports: Sequence[SiteReport], cache: ParseCache) ->
         _write(path.parent, path.name, data)  # path.parent is OUT_DIR
 
 
-def _workers(n: int) -> int:
-    env = os.environ.get("DIFF_INSIGHT_WORKERS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            return 1
-    if n < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
 def _render_bytes(p: Page) -> bytes:
     out = p.render()
     return out.encode("utf-8") if isinstance(out, str) else out
@@ -690,7 +679,7 @@ def _render_all(pages: list[Page]) -> Iterable[tuple[Page, bytes]]:
         if p.key is None:
             yield p, _render_bytes(p)
     pages = [p for p in pages if p.key is not None]
-    workers = _workers(len(pages))
+    workers = worker_count(len(pages), PARALLEL_MIN_PAGES)
     if workers == 1:
         for p in pages:
             yield p, _render_bytes(p)

@@ -12,12 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from diff_insight.config import LOCALE_RE
 from diff_insight.errors import SiteError
 from diff_insight.paths import is_safe_component
 from diff_insight.render.markdown import parse_report
+from diff_insight.report import unique_anchors
 
 TYPES: tuple[str, ...] = ("new feature", "breaking change", "bug fix", "minor update")
 """The change types, in the order they are shown."""
@@ -28,7 +27,6 @@ _BINARY_RE = re.compile(r"^Binary files differ \((?P<sizes>[^)\n]*)\)$", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Warn = Callable[[str], None]
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,20 +128,12 @@ def _text(fm: dict[str, Any], key: str, *, required: bool = True) -> str:
 
 def parse_site_report(text: str, *, source: str, digest: str) -> SiteReport:
     """One report's text → :class:`SiteReport`; :class:`ReportProblem` when it is not a valid report."""
-    if not text.startswith("---\n"):
-        raise ReportProblem("no front matter")
-    end = text.find("\n---\n", 4)
-    if end < 0:
-        raise ReportProblem("front matter is not closed by ---")
     try:
-        # the front matter with libyaml (the per-file list makes it long), the rest by parse_report
-        fm = yaml.load(text[4:end], Loader=_Loader) or {}
-        parsed = parse_report("---\n\n---\n" + text[end + 5 :])
+        parsed = parse_report(text)  # paths exact (from the front matter), anchors unique
     except Exception as exc:  # noqa: BLE001 - ValueError, YAML errors and the like
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ReportProblem(f"cannot parse: {first}") from None
-    if not isinstance(fm, dict):
-        raise ReportProblem("front matter is not a mapping")
+    fm = parsed.front_matter
     locale = _text(fm, "locale")
     if LOCALE_RE.fullmatch(locale) is None:
         raise ReportProblem(f"invalid locale {locale!r}")
@@ -162,25 +152,21 @@ def parse_site_report(text: str, *, source: str, digest: str) -> SiteReport:
     fm_files = [
         item for item in fm.get("files") or [] if isinstance(item, dict) and isinstance(item.get("path"), str)
     ]
-    # the front matter lists the files in the summary table's order, with their exact paths (the
-    # headings show them on one line, made safe for Markdown)
-    aligned = len(fm_files) == len(parsed.files)
-    meta_by_path = {item["path"]: item for item in fm_files}
+    meta_by_anchor = dict(zip(unique_anchors([item["path"] for item in fm_files]), fm_files, strict=True))
     files: list[SiteFile] = []
     seen: set[str] = set()
-    for i, pf in enumerate(parsed.files):
+    for pf in parsed.files:
         if pf.anchor in seen:
             raise ReportProblem(f"duplicate anchor {pf.anchor}")
         seen.add(pf.anchor)
-        meta = fm_files[i] if aligned else meta_by_path.get(pf.path, {})
-        path = str(meta["path"]) if aligned else pf.path
-        if not path:
+        if not pf.path:
             raise ReportProblem(f"no section for {pf.anchor}")
+        meta = meta_by_anchor.get(pf.anchor, {})
         prev = meta.get("previous_path")
         m = _BINARY_RE.search(pf.diff)
         files.append(
             SiteFile(
-                path=path,
+                path=pf.path,
                 anchor=pf.anchor,
                 type=pf.type,
                 title=pf.title,

@@ -277,11 +277,13 @@ def _display_names(paths: Sequence[str]) -> list[str]:
     return list(_display_names_cached(tuple(paths)))
 
 
-@lru_cache(maxsize=256)
-def _display_names_cached(paths: tuple[str, ...]) -> tuple[str, ...]:
+def _disambiguated(paths: Sequence[str]) -> tuple[str, ...]:
     names = [_basename(p) for p in paths]
     dup = {n for n, c in Counter(names).items() if c > 1}
     return tuple(p if n in dup else n for p, n in zip(paths, names, strict=True))
+
+
+_display_names_cached = lru_cache(maxsize=256)(_disambiguated)
 
 
 # --- items and sentences per fact kind ---------------------------------------------------------
@@ -766,7 +768,7 @@ def _cluster_names(cluster: Cluster) -> dict[str, str]:
     if cached is None or cached[0] is not cluster.paths:
         if len(_CLUSTER_NAMES) > 256:
             _CLUSTER_NAMES.clear()
-        names = _display_names_cached.__wrapped__(cluster.paths)
+        names = _disambiguated(cluster.paths)
         cached = (cluster.paths, dict(zip(cluster.paths, names, strict=True)))
         _CLUSTER_NAMES[cluster.id] = cached
     return cached[1]
