@@ -384,6 +384,10 @@ def test_huge_rewrite_gets_line_statistics_only() -> None:
 def test_version_number_change_is_content() -> None:
     a = analyze("# Setup\n\nPython 3.11.\n", "# Setup\n\nPython 3.12.\n")
     assert a.facts == (F.TermReplaced("3.11", "3.12", 1),)
+    from diff_insight.analysis.words import is_typo_fix
+
+    assert not is_typo_fix("3.11", "3.12")  # a new version is not a spelling fix
+    assert is_typo_fix("recieve", "receive")
 
 
 def test_link_targets_keep_balanced_parentheses() -> None:

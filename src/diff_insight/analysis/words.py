@@ -113,6 +113,8 @@ def is_typo_fix(old: str, new: str) -> bool:
     letters (``recieve`` → ``receive``, ``it's`` → ``its``)."""
     if len(old.split()) > 2 or len(new.split()) > 2:
         return False
+    if not (any(c.isalpha() for c in old) and any(c.isalpha() for c in new)):
+        return False  # a changed number (a version, a limit) is content, not a spelling fix
     if old.lower() == new.lower():
         return old != new and len(old) > 1
     return SequenceMatcher(None, old.lower(), new.lower()).ratio() >= _SMALL_EDIT_RATIO
