@@ -242,7 +242,9 @@ def test_mirror_names_are_one_safe_component(url: str) -> None:
     assert "word" not in name and "user" not in name and "SECRET" not in name and "token" not in name
 
 
-def test_site_build_does_not_follow_symlinks_out_of_the_reports_directory(repo: GitRepo, tmp_path: Path) -> None:
+def test_site_build_does_not_follow_symlinks_out_of_the_reports_directory(
+    repo: GitRepo, tmp_path: Path
+) -> None:
     code, out, err = run_report(repo, tmp_path)
     assert code == 0, err
     (written,) = json.loads(out)
@@ -252,9 +254,13 @@ def test_site_build_does_not_follow_symlinks_out_of_the_reports_directory(repo: 
     outside.mkdir()
     marker = "MARKER-SITE-5f3a"
     text = report.read_text(encoding="utf-8")
-    (outside / "evil.md").write_text(text.replace("# A", f"# {marker}").replace("category: all", "category: evil"), encoding="utf-8")
+    (outside / "evil.md").write_text(
+        text.replace("# A", f"# {marker}").replace("category: all", "category: evil"), encoding="utf-8"
+    )
     (outside / "more").mkdir()
-    (outside / "more" / "report-20240101-evil.md").write_text(text.replace("# A", f"# {marker}"), encoding="utf-8")
+    (outside / "more" / "report-20240101-evil.md").write_text(
+        text.replace("# A", f"# {marker}"), encoding="utf-8"
+    )
     assert marker in (outside / "evil.md").read_text(encoding="utf-8")
     (report.parent / "report-20240102-evil.md").symlink_to(outside / "evil.md")
     (reports / "en_US" / "linked").symlink_to(outside / "more", target_is_directory=True)

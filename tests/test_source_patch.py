@@ -184,7 +184,17 @@ def test_series_changing_a_file_twice_gets_distinct_anchors(git_repo: GitRepo, t
     series.write_text(git_repo.git("format-patch", "--stdout", "HEAD~2"), encoding="utf-8")
     out = tmp_path / "out"
     res = subprocess.run(
-        [sys.executable, "-m", "diff_insight", "report", "--patch", str(series), "--out-dir", str(out), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "diff_insight",
+            "report",
+            "--patch",
+            str(series),
+            "--out-dir",
+            str(out),
+            "--quiet",
+        ],
         capture_output=True,
         text=True,
     )

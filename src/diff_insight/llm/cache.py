@@ -15,6 +15,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -112,6 +113,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked" / "busy" (worth retrying)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -185,15 +194,34 @@ class LLMCache:
         except (OSError, sqlite3.Error) as exc:
             raise self._open_error(exc) from None
         try:
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            # In WAL mode, NORMAL loses nothing when the process dies; only a power cut can undo the
-            # last commits.
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            apply_migrations(self._conn)
+            self._setup()
         except (OSError, sqlite3.Error) as exc:
             self._conn.close()
             raise self._open_error(exc) from None
+
+    def _setup(self) -> None:
+        """Switch to WAL and apply the migrations, retrying while another process does the same.
+
+        Turning a new file into WAL (or recovering a WAL another process is creating) can fail with
+        ``SQLITE_BUSY`` at once, without SQLite's busy handler being consulted; those attempts are
+        retried with a short back-off until ``BUSY_TIMEOUT_MS`` has passed.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.005
+        while True:
+            try:
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                # In WAL mode, NORMAL loses nothing when the process dies; only a power cut can undo
+                # the last commits.
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                apply_migrations(self._conn)
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
     def _open_error(self, exc: BaseException) -> LLMConfigError:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
