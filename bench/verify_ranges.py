@@ -4,6 +4,11 @@ the bundle). For every range: every changed file appears in exactly one report p
 as YAML, anchors follow the md5 rule, and each file's diff fence is closed.
 
 Usage: python bench/verify_ranges.py [--bundle PATH] [--all-commits]
+       python bench/verify_ranges.py --repo PATH [--branch REF] [--sample N] [--seed S]
+
+``--repo`` checks any other repository (a clone, a bare repository or a bundle): its whole
+first-parent history, the largest single commits, and N random first-parent ranges of 1 to 20
+commits.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,20 +67,29 @@ def check(repo: Path, base: str, head: str, out: Path) -> tuple[int, list[str]]:
         seen: dict[str, tuple[int, int]] = {}
         hunks = 0
         for w in (w for w in result.reports if w.locale == locale):
-            text = w.path.read_text(encoding="utf-8")
+            with open(w.path, encoding="utf-8", newline="") as fh:  # CRs of the patch kept
+                text = fh.read()
             try:
                 rep = parse_report(text)
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"{w.path}: does not parse: {exc}")
                 continue
-            if text.count("<details>") != len(rep.files) or text.count("</details>") != len(rep.files):
-                problems.append(f"{w.path}: details blocks unbalanced")
+            # one details block per file, besides those the documents' own diffs show
+            for tag in ("<details>", "</details>"):
+                if text.count(tag) - sum(f.diff.count(tag) for f in rep.files) != len(rep.files):
+                    problems.append(f"{w.path}: {tag} blocks unbalanced")
+            anchors: set[str] = set()
             for f in rep.files:
                 if f.path in seen:
                     problems.append(f"{f.path} twice in {locale}")
                 seen[f.path] = (f.additions, f.deletions)
-                if f.anchor != "item-" + hashlib.md5(f.path.encode()).hexdigest()[:6]:
+                # the md5 rule, with -n only where an earlier file of the report has the anchor
+                base = "item-" + hashlib.md5(f.path.encode()).hexdigest()[:6]
+                if f.anchor != base and not (f.anchor.startswith(base + "-") and base in anchors):
                     problems.append(f"{f.path}: anchor {f.anchor}")
+                if f.anchor in anchors:
+                    problems.append(f"{f.path}: anchor {f.anchor} used twice")
+                anchors.add(f.anchor)
                 if "@@" in f.diff:
                     h = f.diff[f.diff.index("@@") :]
                     if h not in full:
@@ -88,34 +104,51 @@ def check(repo: Path, base: str, head: str, out: Path) -> tuple[int, list[str]]:
     return len(expected), problems
 
 
+def sample_ranges(commits: list[str], sizes: dict[int, int], n: int, seed: int) -> list[tuple[int, int]]:
+    """The whole history, the five largest single commits, and ``n`` random ranges of 1–20 commits."""
+    rng = random.Random(seed)
+    ranges = [(0, len(commits) - 1)]
+    largest = sorted(range(1, len(commits)), key=lambda i: -sizes.get(i, 0))[:5]
+    ranges += [(i - 1, i) for i in sorted(largest)]
+    for _ in range(n):
+        b = rng.randrange(1, len(commits))
+        ranges.append((max(0, b - rng.randint(1, 20)), b))
+    return list(dict.fromkeys(ranges))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument(
         "--bundle", type=Path, default=ROOT.parent / "shared" / "data" / "powershell-docs-sample.bundle"
     )
+    ap.add_argument("--repo", type=Path, help="another repository to check instead of the sample bundle")
+    ap.add_argument("--branch", default=None, help="with --repo: the branch to walk (default: HEAD)")
+    ap.add_argument("--sample", type=int, default=30, help="with --repo: random ranges to check")
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--all-commits", action="store_true", help="also every single commit (#n-1..#n)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
-        subprocess.run(["git", "clone", "-q", str(args.bundle), str(repo)], check=True, env=ENV)
-        commits = git(repo, "rev-list", "--reverse", "main").decode().split()
-        ranges = [
-            (0, 196),
-            (81, 82),
-            (5, 9),
-            (24, 25),
-            (22, 23),
-            (79, 80),
-            (98, 99),
-            (7, 8),
-            (75, 76),
-            (73, 74),
-            (73, 76),
-            (138, 139),
-            (121, 122),
-            (101, 102),
-            (118, 119),
-        ]
+        source = args.repo if args.repo is not None else args.bundle
+        subprocess.run(["git", "clone", "-q", "--no-checkout", str(source), str(repo)], check=True, env=ENV)
+        ref = args.branch or ("HEAD" if args.repo is not None else "main")
+        if args.repo is not None and args.branch:
+            ref = f"origin/{args.branch}"
+        walk = ["--first-parent"] if args.repo is not None else []
+        commits = git(repo, "rev-list", *walk, "--reverse", ref).decode().split()
+        if args.repo is not None:
+            sizes: dict[int, int] = {}
+            log = git(repo, "log", "--first-parent", "--format=%H", "--shortstat", ref).decode()
+            index = {c: i for i, c in enumerate(commits)}
+            current = None
+            for line in log.splitlines():
+                if len(line) == 40 and line in index:
+                    current = index[line]
+                elif current is not None and "changed" in line:
+                    sizes[current] = int(line.split()[0])
+            ranges = sample_ranges(commits, sizes, args.sample, args.seed)
+        else:
+            ranges = list(SAMPLE_RANGES)
         if args.all_commits:
             ranges += [(i - 1, i) for i in range(1, len(commits))]
         total_files = 0
@@ -123,6 +156,7 @@ def main() -> None:
         for a, b in ranges:
             out = Path(tmp) / f"out-{a}-{b}"
             n, problems = check(repo, commits[a], commits[b], out)
+            shutil.rmtree(out, ignore_errors=True)
             total_files += n
             if problems:
                 failures += 1
@@ -134,6 +168,26 @@ def main() -> None:
             f"{failures} failed"
         )
         sys.exit(1 if failures else 0)
+
+
+SAMPLE_RANGES = (
+    (0, 196),
+    (81, 82),
+    (5, 9),
+    (24, 25),
+    (22, 23),
+    (79, 80),
+    (98, 99),
+    (7, 8),
+    (75, 76),
+    (73, 74),
+    (73, 76),
+    (138, 139),
+    (121, 122),
+    (101, 102),
+    (118, 119),
+)
+"""Ranges of the shared sample (commit numbers from its first commit), see its README."""
 
 
 if __name__ == "__main__":

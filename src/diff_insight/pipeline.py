@@ -13,9 +13,9 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +31,15 @@ from diff_insight.errors import RenderError
 from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
 from diff_insight.paths import fsync_directory, render_out_path
 from diff_insight.render.markdown import render_file, render_report
-from diff_insight.report import FileEntry, FileText, Overview, Report, ReportFile
+from diff_insight.report import (
+    FileEntry,
+    FileText,
+    Overview,
+    Report,
+    ReportFile,
+    anchor_number,
+    unique_anchors,
+)
 from diff_insight.workers import worker_count
 from diff_insight.writers.base import ReportContext, Writer
 from diff_insight.writers.facts_writer import FactsWriter
@@ -234,20 +242,30 @@ def analyze_changeset(
             progress.stop()
     clusters = cluster_files(analyses)
     cluster_of = {p: c for c in clusters for p in c.paths}
-    seen: dict[str, int] = {}
-    entries = []
-    for change, analysis in zip(files, analyses, strict=True):
-        seen[change.path] = seen.get(change.path, 0) + 1
-        entries.append(
-            FileEntry(
-                change=change,
-                analysis=analysis,
-                classification=classify(change, analysis),
-                cluster=cluster_of.get(change.path),
-                occurrence=seen[change.path],
-            )
+    entries = [
+        FileEntry(
+            change=change,
+            analysis=analysis,
+            classification=classify(change, analysis),
+            cluster=cluster_of.get(change.path),
         )
-    return entries
+        for change, analysis in zip(files, analyses, strict=True)
+    ]
+    # anchors of the whole range: unique, and equal to those of any report that holds every file
+    return number_anchors(entries, [range(len(entries))])
+
+
+def number_anchors(entries: Sequence[FileEntry], groups: Iterable[Iterable[int]]) -> list[FileEntry]:
+    """``entries`` with the anchor numbers (:attr:`FileEntry.occurrence`) of the reports that hold
+    them: each group is one report's files, in report order (see :func:`unique_anchors`)."""
+    out = list(entries)
+    for group in groups:
+        idx = list(group)
+        for i, anchor in zip(idx, unique_anchors([entries[i].path for i in idx]), strict=True):
+            n = anchor_number(anchor)
+            if out[i].occurrence != n:
+                out[i] = replace(out[i], occurrence=n)
+    return out
 
 
 def _analyze_one(change: FileChange, reader: ContentReader) -> FileAnalysis:
@@ -286,9 +304,11 @@ class ReportJob:
 
 def plan_reports(
     changeset: ChangeSet, entries: Sequence[FileEntry], config: Config, locales: Sequence[str]
-) -> tuple[list[ReportJob], int]:
-    """One job per (category with changes × locale), and the number of files left out."""
+) -> tuple[list[ReportJob], int, list[FileEntry]]:
+    """One job per (category with changes × locale), the number of files left out, and the entries
+    with the anchors of their category's report (the jobs index into these)."""
     groups, left_out = Categorizer(config).split(e.change.path for e in entries)
+    entries = number_anchors(entries, groups.values())
     repo_name = changeset.repository.slug or (
         Path(changeset.repository.local_path).name if changeset.repository.local_path else None
     )
@@ -302,7 +322,7 @@ def plan_reports(
         for category, idx in groups.items()
         for locale in locales
     ]
-    return jobs, len(left_out)
+    return jobs, len(left_out), entries
 
 
 def _report(
@@ -347,19 +367,25 @@ def build_reports(
     writer: Writer,
 ) -> tuple[list[Report], int]:
     """One report per (category with changes × locale), and the number of files left out."""
-    jobs, left_out = plan_reports(changeset, entries, config, locales)
+    jobs, left_out, entries = plan_reports(changeset, entries, config, locales)
     return [build_report(j, changeset, entries, day, writer) for j in jobs], left_out
 
 
-def _describe_chunk(task: tuple[int, int, int]) -> tuple[list[FileText], list[str]]:
-    """Worker: the texts and rendered sections of files ``a:b`` of job ``i``."""
-    i, a, b = task
+def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[FileText], list[str]]]:
+    """Worker: the texts and rendered sections of files ``a:b`` of jobs ``group`` (one category in
+    every locale: the same files). Each file is rendered in all locales in a row, so its diff block
+    is built once (see :func:`~diff_insight.render.markdown.render_file`)."""
+    group, a, b = task
     sh = _SHARED
-    job: ReportJob = sh["jobs"][i]
+    jobs: Sequence[ReportJob] = sh["jobs"]
     entries: Sequence[FileEntry] = sh["entries"]
-    members = [entries[k] for k in job.members[a:b]]
-    texts = sh["writer"].describe_files(members, job.locale)
-    return texts, [render_file(ReportFile(e, t)) for e, t in zip(members, texts, strict=True)]
+    members = [entries[k] for k in jobs[group[0]].members[a:b]]
+    texts = [sh["writer"].describe_files(members, jobs[i].locale) for i in group]
+    sections: list[list[str]] = [[] for _ in group]
+    for n, e in enumerate(members):
+        for g in range(len(group)):
+            sections[g].append(render_file(ReportFile(e, texts[g][n])))
+    return list(zip(texts, sections, strict=True))
 
 
 def _overview_job(task: tuple[int, list[FileText]]) -> Overview:
@@ -371,7 +397,15 @@ def _overview_job(task: tuple[int, list[FileText]]) -> Overview:
     return overview
 
 
-def _render_parallel(
+def _job_groups(jobs: Sequence[ReportJob]) -> list[tuple[int, ...]]:
+    """Indexes of the jobs that share their files (one category in every locale)."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, j in enumerate(jobs):
+        groups.setdefault(j.members, []).append(i)
+    return [tuple(g) for g in groups.values()]
+
+
+def _render_tasks(
     jobs: Sequence[ReportJob],
     changeset: ChangeSet,
     entries: Sequence[FileEntry],
@@ -379,54 +413,67 @@ def _render_parallel(
     writer: Writer,
     workers: int,
 ) -> list[str]:
-    """Every job's Markdown from forked workers, balanced across jobs: the files of all jobs are
-    described and rendered in chunks, and each job's overview follows as soon as its chunks are
-    done. The result is the same as :func:`build_report` + :func:`render_report` in one process."""
-    total = sum(len(j.members) for j in jobs)
-    size = max(8, -(-total // (workers * 8)))
+    """Every job's Markdown, in chunks of files balanced across jobs: each chunk is described and
+    rendered in every locale of its category, and each job's overview follows as soon as its
+    chunks are done (or first, for a writer whose overview does not read the file texts). With
+    ``workers`` > 1 the tasks run in forked processes; the result does not depend on it and equals
+    :func:`build_report` + :func:`render_report` in one process."""
+    groups = _job_groups(jobs)
+    total = sum(len(jobs[g[0]].members) * len(g) for g in groups)
+    size = max(8, -(-total // (workers * 8)) // max(1, max((len(g) for g in groups), default=1)))
     tasks = [
-        (i, a, min(a + size, len(j.members)))
-        for i, j in enumerate(jobs)
-        for a in range(0, len(j.members), size)
+        (g, a, min(a + size, len(jobs[g[0]].members)))
+        for g in groups
+        for a in range(0, len(jobs[g[0]].members), size)
     ]
     parts: list[dict[int, tuple[list[FileText], list[str]]]] = [{} for _ in jobs]
     expected = [0] * len(jobs)
-    for i, _a, _b in tasks:
-        expected[i] += 1
-    out: list[str] = [""] * len(jobs)
+    for g, _a, _b in tasks:
+        for i in g:
+            expected[i] += 1
+    overviews: dict[int, Overview] = {}
+    # an overview that does not read the file texts (the facts engine's) goes first: it is the
+    # longest task, and would otherwise run alone at the end
+    early = not getattr(writer, "overview_uses_texts", True)
     _SHARED.update(jobs=jobs, entries=entries, writer=writer)
+
+    def texts_of(i: int) -> list[FileText]:
+        return [t for k in sorted(parts[i]) for t in parts[i][k][0]]
+
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            pending: dict[Future[Any], tuple[str, int, int]] = {}
-            overviews: dict[int, Overview] = {}
-            # an overview that does not read the file texts (the facts engine's) goes first: it is
-            # the longest task, and would otherwise run alone at the end
-            early = not getattr(writer, "overview_uses_texts", True)
-            for i, j in enumerate(jobs):  # and jobs without files: overview only
-                if early or not j.members:
-                    pending[pool.submit(_overview_job, (i, []))] = ("o", i, 0)
+        if workers <= 1:
             for t in tasks:
-                pending[pool.submit(_describe_chunk, t)] = ("d", t[0], t[1])
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    kind, i, a = pending.pop(fut)
-                    if kind == "o":
-                        overviews[i] = fut.result()
-                        continue
-                    parts[i][a] = fut.result()
-                    if not early and len(parts[i]) == expected[i]:
-                        texts = [t for k in sorted(parts[i]) for t in parts[i][k][0]]
-                        pending[pool.submit(_overview_job, (i, texts))] = ("o", i, 0)
+                for i, part in zip(t[0], _describe_chunk(t), strict=True):
+                    parts[i][t[1]] = part
+            for i in range(len(jobs)):
+                overviews[i] = _overview_job((i, [] if early else texts_of(i)))
+        else:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                pending: dict[Future[Any], tuple[str, tuple[int, ...], int]] = {}
+                for i, j in enumerate(jobs):  # and jobs without files: overview only
+                    if early or not j.members:
+                        pending[pool.submit(_overview_job, (i, []))] = ("o", (i,), 0)
+                for t in tasks:
+                    pending[pool.submit(_describe_chunk, t)] = ("d", t[0], t[1])
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        kind, group, a = pending.pop(fut)
+                        if kind == "o":
+                            overviews[group[0]] = fut.result()
+                            continue
+                        for i, part in zip(group, fut.result(), strict=True):
+                            parts[i][a] = part
+                            if not early and len(parts[i]) == expected[i]:
+                                pending[pool.submit(_overview_job, (i, texts_of(i)))] = ("o", (i,), 0)
     finally:
         _SHARED.clear()
+    out: list[str] = []
     for i, job in enumerate(jobs):
-        chunks = [parts[i][k] for k in sorted(parts[i])]
-        texts = [t for c in chunks for t in c[0]]
-        sections = [s for c in chunks for s in c[1]]
+        sections = [s for k in sorted(parts[i]) for s in parts[i][k][1]]
         members = [entries[k] for k in job.members]
-        report = _report(job, changeset, members, texts, overviews[i], day, writer)
-        out[i] = render_report(report, sections)
+        report = _report(job, changeset, members, texts_of(i), overviews[i], day, writer)
+        out.append(render_report(report, sections))
     return out
 
 
@@ -439,8 +486,8 @@ def render_jobs(
     workers: int = 1,
 ) -> list[str]:
     """The Markdown of every job, in order; several forked processes when the writer allows it."""
-    if workers > 1 and jobs and getattr(writer, "parallel_safe", False):
-        return _render_parallel(jobs, changeset, entries, day, writer, workers)
+    if jobs and getattr(writer, "parallel_safe", False):
+        return _render_tasks(jobs, changeset, entries, day, writer, workers)
     return [render_report(build_report(j, changeset, entries, day, writer)) for j in jobs]
 
 
@@ -599,8 +646,6 @@ def generate_reports(
     finally:
         reader.close()
     if config.repository and changeset.repository.slug is None:
-        from dataclasses import replace
-
         from diff_insight.model import Repository
 
         changeset = replace(
@@ -610,7 +655,7 @@ def generate_reports(
             ),
         )
     day = report_day(request, changeset, config)
-    jobs, left_out = plan_reports(changeset, entries, config, locales)
+    jobs, left_out, entries = plan_reports(changeset, entries, config, locales)
     if left_out:
         _warn(f"{left_out} file(s) matched no category and were left out (catch-all is off)")
     paths = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,15 +18,27 @@ def anchor_for(path: str) -> str:
 
 
 def unique_anchors(paths: Sequence[str]) -> list[str]:
-    """The anchors of files in report order: :func:`anchor_for`, and ``-2``, ``-3`` … for the second
-    and later files with the same path (a ``git format-patch`` series can change a file twice)."""
-    seen: Counter[str] = Counter()
+    """The anchors of the files of one report, in report order: :func:`anchor_for`, and ``-2``,
+    ``-3`` … when that anchor is already taken by an earlier file of the report: the same path
+    changed twice (a ``git format-patch`` series) or another path whose md5 starts alike (with
+    6 hex digits, two of a few thousand paths often do)."""
+    used: set[str] = set()
     out = []
     for path in paths:
-        seen[path] += 1
-        n = seen[path]
-        out.append(anchor_for(path) if n == 1 else f"{anchor_for(path)}-{n}")
+        base = anchor = anchor_for(path)
+        n = 1
+        while anchor in used:
+            n += 1
+            anchor = f"{base}-{n}"
+        used.add(anchor)
+        out.append(anchor)
     return out
+
+
+def anchor_number(anchor: str) -> int:
+    """The ``n`` of an anchor from :func:`unique_anchors` (1 for one without a suffix)."""
+    head, _, tail = anchor.rpartition("-")
+    return int(tail) if head.count("-") == 1 and tail.isdigit() else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +50,8 @@ class FileEntry:
     classification: Classification
     cluster: Cluster | None = None
     occurrence: int = 1
-    """1 for the first file with this path in the change set, 2 for the second, …"""
+    """The anchor's number in its report (see :func:`unique_anchors`): 1 for the plain
+    ``item-xxxxxx``, ``n`` > 1 for ``item-xxxxxx-n``."""
 
     @property
     def path(self) -> str:

@@ -229,11 +229,29 @@ def render_report(report: Report, file_sections: Sequence[str] | None = None) ->
     return "".join(out)
 
 
+def _diff_block(change: FileChange) -> str:
+    """The ``<details>`` block with the file's diff in a long enough fence. The same file is
+    rendered once per locale: the last few blocks are kept, by the change's identity."""
+    hit = _DIFF_BLOCKS.get(id(change))
+    if hit is not None and hit[0] is change:
+        return hit[1]
+    body = diff_body(change)
+    fence = _fence_for(body)
+    block = f"<details>\n<summary>Diff</summary>\n{fence}diff\n{body}{fence}\n</details>"
+    if len(_DIFF_BLOCKS) >= _DIFF_BLOCKS_MAX:
+        _DIFF_BLOCKS.pop(next(iter(_DIFF_BLOCKS)))
+    _DIFF_BLOCKS[id(change)] = (change, block)
+    return block
+
+
+_DIFF_BLOCKS: dict[int, tuple[FileChange, str]] = {}
+_DIFF_BLOCKS_MAX = 64
+"""Enough for one chunk of files in every locale; memory stays bounded for huge ranges."""
+
+
 def render_file(rf: ReportFile) -> str:
     """One file's section of ``# Modified Contents``: heading, diff, summary JSON, explanation."""
     c = rf.entry.change
-    body = diff_body(c)
-    fence = _fence_for(body)
     summary = json.dumps(
         {
             "modification_type": str(rf.type),
@@ -245,7 +263,7 @@ def render_file(rf: ReportFile) -> str:
     explanation = _prose(rf.text.explanation.strip())
     return (
         f"## {_no_html(_one_line(c.path))}{{#{rf.entry.anchor}}}\n\n"
-        f"<details>\n<summary>Diff</summary>\n{fence}diff\n{body}{fence}\n</details>\n\n"
+        f"{_diff_block(c)}\n\n"
         f"### Summary\n\n```json\n{summary}\n```\n\n"
         f"### Explanation\n{explanation}\n\n"
     )

@@ -615,14 +615,22 @@ def _title_doc(st: _Style, entry: FileEntry) -> str:
 def _headline(st: _Style, entry: FileEntry, doc: str) -> str:
     """The file's title: the document and its most telling change (white space collapsed, and none
     next to full-width punctuation, where a file name or a value in a title may have left some)."""
-    return _headline_cached(st.cat.locale, st.markdown, st.limit, entry, doc)
+    # the same title is asked for by the summary table, the highlights and the summary. The cache
+    # is keyed by the entry's identity (hashing an entry hashes its patch and every fact) and holds
+    # the entry, so an identity is never reused while its title is cached.
+    key = (id(entry), st.cat.locale, st.markdown, st.limit, doc)
+    hit = _HEADLINES.get(key)
+    if hit is not None and hit[0] is entry:
+        return hit[1]
+    title = _FULLWIDTH_SPACE.sub("", " ".join(_headline_text(st, entry, doc).split()))
+    if len(_HEADLINES) >= _HEADLINES_MAX:
+        _HEADLINES.clear()
+    _HEADLINES[key] = (entry, title)
+    return title
 
 
-@lru_cache(maxsize=16384)
-def _headline_cached(locale: str, markdown: bool, limit: int | None, entry: FileEntry, doc: str) -> str:
-    # the same title is asked for by the summary table, the highlights and the summary
-    st = _Style(catalog(locale), markdown, limit)
-    return _FULLWIDTH_SPACE.sub("", " ".join(_headline_text(st, entry, doc).split()))
+_HEADLINES: dict[tuple[int, str, bool, int | None, str], tuple[FileEntry, str]] = {}
+_HEADLINES_MAX = 16384
 
 
 def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:

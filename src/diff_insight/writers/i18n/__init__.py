@@ -25,7 +25,15 @@ SUPPORTED: tuple[str, ...] = ("en_US", "ja_JP", "zh_CN")
 FALLBACK = "en_US"
 PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
 
-_BY_LANGUAGE = {Locale.parse(s).language: s for s in SUPPORTED}
+
+
+@lru_cache(maxsize=256)
+def _babel_locale(name: str) -> Locale:
+    """``Locale.parse`` once per name (it scans Babel's data directory at every call)."""
+    return Locale.parse(name)
+
+
+_BY_LANGUAGE = {_babel_locale(s).language: s for s in SUPPORTED}
 
 
 def _parse(locale: str) -> Locale | None:
@@ -37,11 +45,12 @@ def _parse(locale: str) -> Locale | None:
     for p in parts[1:]:
         norm.append(p.title() if len(p) == 4 else p.upper())
     try:
-        return Locale.parse("_".join(norm))
+        return _babel_locale("_".join(norm))
     except (UnknownLocaleError, ValueError, TypeError):
         return None
 
 
+@lru_cache(maxsize=256)
 def resolve_locale(locale: str) -> tuple[str, str | None]:
     """The supported locale to write in for ``locale``, and a warning when it is not an exact match.
 
@@ -53,7 +62,7 @@ def resolve_locale(locale: str) -> tuple[str, str | None]:
     if parsed is None or parsed.language not in _BY_LANGUAGE:
         return FALLBACK, f"locale {locale!r} is not supported; writing {FALLBACK} instead"
     target = _BY_LANGUAGE[parsed.language]
-    want = Locale.parse(target)
+    want = _babel_locale(target)
     region_ok = parsed.territory in (None, want.territory)
     script_ok = parsed.script in (None, want.script)
     if region_ok and script_ok:
@@ -100,7 +109,7 @@ class Catalog:
         if locale not in SUPPORTED:
             raise ValueError(f"unsupported locale {locale!r} (resolve it with resolve_locale first)")
         self.locale = locale
-        self._babel = Locale.parse(locale)
+        self._babel = _babel_locale(locale)
         self._messages = _load(locale)
 
     # --- messages ------------------------------------------------------------------------------
@@ -201,7 +210,7 @@ class Catalog:
 
 @lru_cache(maxsize=4096)
 def _format_number(locale: str, n: int | float) -> str:
-    babel = Locale.parse(locale)
+    babel = _babel_locale(locale)
     if isinstance(n, float) and not n.is_integer():
         return str(format_decimal(n, format="#,##0.#", locale=babel))
     return str(format_decimal(n, locale=babel))
