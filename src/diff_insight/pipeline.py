@@ -30,7 +30,7 @@ from diff_insight.config import Config
 from diff_insight.errors import RenderError
 from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
 from diff_insight.paths import fsync_directory, render_out_path
-from diff_insight.render.markdown import render_file, render_report
+from diff_insight.render.markdown import FileParts, render_file_parts, render_report
 from diff_insight.report import (
     FileEntry,
     FileText,
@@ -371,8 +371,8 @@ def build_reports(
     return [build_report(j, changeset, entries, day, writer) for j in jobs], left_out
 
 
-def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[FileText], list[str]]]:
-    """Worker: the texts and rendered sections of files ``a:b`` of jobs ``group`` (one category in
+def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[FileText], list[FileParts]]]:
+    """Worker: the texts and rendered parts of files ``a:b`` of jobs ``group`` (one category in
     every locale: the same files). Each file is rendered in all locales in a row, so its diff block
     is built once (see :func:`~diff_insight.render.markdown.render_file`)."""
     group, a, b = task
@@ -381,11 +381,11 @@ def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[F
     entries: Sequence[FileEntry] = sh["entries"]
     members = [entries[k] for k in jobs[group[0]].members[a:b]]
     texts = [sh["writer"].describe_files(members, jobs[i].locale) for i in group]
-    sections: list[list[str]] = [[] for _ in group]
+    parts: list[list[FileParts]] = [[] for _ in group]
     for n, e in enumerate(members):
         for g in range(len(group)):
-            sections[g].append(render_file(ReportFile(e, texts[g][n])))
-    return list(zip(texts, sections, strict=True))
+            parts[g].append(render_file_parts(ReportFile(e, texts[g][n])))
+    return list(zip(texts, parts, strict=True))
 
 
 def _overview_job(task: tuple[int, list[FileText]]) -> Overview:
@@ -426,7 +426,7 @@ def _render_tasks(
         for g in groups
         for a in range(0, len(jobs[g[0]].members), size)
     ]
-    parts: list[dict[int, tuple[list[FileText], list[str]]]] = [{} for _ in jobs]
+    parts: list[dict[int, tuple[list[FileText], list[FileParts]]]] = [{} for _ in jobs]
     expected = [0] * len(jobs)
     for g, _a, _b in tasks:
         for i in g:
@@ -470,10 +470,10 @@ def _render_tasks(
         _SHARED.clear()
     out: list[str] = []
     for i, job in enumerate(jobs):
-        sections = [s for k in sorted(parts[i]) for s in parts[i][k][1]]
+        rendered = [p for k in sorted(parts[i]) for p in parts[i][k][1]]
         members = [entries[k] for k in job.members]
         report = _report(job, changeset, members, texts_of(i), overviews[i], day, writer)
-        out.append(render_report(report, sections))
+        out.append(render_report(report, rendered))
     return out
 
 

@@ -100,7 +100,9 @@ def diff_body(change: FileChange) -> str:
     return "".join(parts).replace("\x00", "\ufffd")
 
 
-def front_matter(report: Report) -> dict[str, Any]:
+def front_matter(report: Report, file_lines: Sequence[str] | None = None) -> dict[str, Any]:
+    """The report's front matter; ``files`` holds each file's metadata, or its line as rendered by
+    :func:`render_file_parts` when ``file_lines`` are given."""
     cs = report.changeset
     fm: dict[str, Any] = {"date": report.date.isoformat()}
     if cs.permalink:
@@ -123,7 +125,7 @@ def front_matter(report: Report) -> dict[str, Any]:
         "deletions": sum(rf.entry.change.deletions for rf in report.files),
         "types": counts,
     }
-    fm["files"] = [_file_meta(rf) for rf in report.files]
+    fm["files"] = list(file_lines) if file_lines is not None else [_file_meta(rf) for rf in report.files]
     fm.update(report.extra)
     return fm
 
@@ -153,15 +155,18 @@ def dump_front_matter(fm: dict[str, Any]) -> str:
     text = yaml.dump(before, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=10**9)
     if files is not None:
         if files:
-            lines = [
-                "- {" + ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in item.items()) + "}" for item in files
-            ]
+            lines = [item if isinstance(item, str) else _meta_line(item) for item in files]
             text += "files:\n" + "\n".join(lines) + "\n"
         else:
             text += "files: []\n"
     if after:
         text += yaml.dump(after, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=10**9)
     return text
+
+
+def _meta_line(item: dict[str, Any]) -> str:
+    """One file of the front matter's ``files`` list: a flow mapping on one line."""
+    return "- {" + ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in item.items()) + "}"
 
 
 def _file_meta(rf: ReportFile) -> dict[str, Any]:
@@ -195,13 +200,41 @@ def _bullets(items: tuple[str, ...], none_text: str) -> str:
     return "\n".join("- " + _inline(_one_line(i)) for i in items)
 
 
-def render_report(report: Report, file_sections: Sequence[str] | None = None) -> str:
+@dataclass(frozen=True, slots=True)
+class FileParts:
+    """What one file contributes to a report, rendered: its front-matter line, its row of the
+    summary table, and its section of ``# Modified Contents``."""
+
+    meta: str
+    row: str
+    section: str
+
+
+def render_file_parts(rf: ReportFile) -> FileParts:
+    """Everything :func:`render_report` writes about one file (workers render these in parallel)."""
+    return FileParts(_meta_line(_file_meta(rf)), _table_row(rf), render_file(rf))
+
+
+def _table_row(rf: ReportFile) -> str:
+    c = rf.entry.change
+    name = c.path.rsplit("/", 1)[-1]
+    return (
+        f"| [{_link_text(name)}](#{rf.entry.anchor}) | {rf.type} | {_cell(rf.text.title)} "
+        f"| {c.status} | {c.additions} | {c.deletions} | {c.changes} | \n"
+    )
+
+
+def render_report(report: Report, parts: Sequence[FileParts] | None = None) -> str:
     """The report as Markdown.
 
-    ``file_sections`` are the files' ``# Modified Contents`` sections already rendered with
-    :func:`render_file` (by worker processes), in the order of ``report.files``."""
+    ``parts`` are the files' pieces already rendered with :func:`render_file_parts` (by worker
+    processes), in the order of ``report.files``."""
+    if parts is None:
+        parts = [render_file_parts(rf) for rf in report.files]
+    elif len(parts) != len(report.files):
+        raise ValueError("one rendered part per file is needed")
     out: list[str] = []
-    out.append("---\n" + dump_front_matter(front_matter(report)) + "\n---\n\n")
+    out.append("---\n" + dump_front_matter(front_matter(report, [p.meta for p in parts])) + "\n---\n\n")
     if report.changeset.permalink:
         link = _no_html(_one_line(report.changeset.permalink))  # one line, no HTML from the source
         out.append(f'[View Diff on GitHub]({link}){{target="_blank"}}\n\n')
@@ -212,20 +245,9 @@ def render_report(report: Report, file_sections: Sequence[str] | None = None) ->
     out.append("## Other updates\n" + _bullets(hl.other_updates, hl.none_text) + "\n\n")
     out.append("# Insights\n" + "\n\n".join(_inline(_one_line(p)) for p in report.overview.insights) + "\n\n")
     out.append("# Summary Table\n" + TABLE_HEADER + "\n" + TABLE_RULE + "\n")
-    for rf in report.files:
-        c = rf.entry.change
-        name = c.path.rsplit("/", 1)[-1]
-        out.append(
-            f"| [{_link_text(name)}](#{rf.entry.anchor}) | {rf.type} | {_cell(rf.text.title)} "
-            f"| {c.status} | {c.additions} | {c.deletions} | {c.changes} | \n"
-        )
+    out.extend(p.row for p in parts)
     out.append("\n\n# Modified Contents\n")
-    if file_sections is not None:
-        if len(file_sections) != len(report.files):
-            raise ValueError("one rendered section per file is needed")
-        out.extend(file_sections)
-    else:
-        out.extend(render_file(rf) for rf in report.files)
+    out.extend(p.section for p in parts)
     return "".join(out)
 
 
