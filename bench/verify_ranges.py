@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from diff_insight.config import Config  # noqa: E402
+from diff_insight.errors import DiffInsightError  # noqa: E402
 from diff_insight.pipeline import ReportRequest, generate_reports  # noqa: E402
 from diff_insight.render.markdown import parse_report  # noqa: E402
 
@@ -57,11 +58,29 @@ def numstat(repo: Path, base: str, head: str) -> dict[str, tuple[int, int]]:
     return out
 
 
+class Unreadable(Exception):
+    """git itself cannot diff the range (objects missing from the repository)."""
+
+
 def check(repo: Path, base: str, head: str, out: Path) -> tuple[int, list[str]]:
     problems: list[str] = []
     cfg = Config(locales=LOCALES, categories=CATEGORIES)
-    result = generate_reports(ReportRequest("git", str(repo), base, head, out_root=out), cfg)
-    expected = numstat(repo, base, head)
+    request = ReportRequest("git", str(repo), base, head, out_root=out)
+    try:
+        expected = numstat(repo, base, head)
+    except subprocess.CalledProcessError as exc:
+        # then diff-insight must stop with its one-line error and write nothing
+        try:
+            generate_reports(request, cfg)
+        except DiffInsightError as err:
+            if "\n" in str(err) or any(out.rglob("*.md")):
+                problems.append(f"unreadable range: multi-line error or reports written: {err}")
+            else:
+                raise Unreadable(f"{exc.stderr.decode(errors='replace').strip()} -> {err}") from None
+        else:
+            problems.append("git cannot diff this range, yet diff-insight wrote reports")
+        return 0, problems
+    result = generate_reports(request, cfg)
     full = git(repo, "diff", "-M", base, head).decode("utf-8", "replace")
     for locale in LOCALES:
         seen: dict[str, tuple[int, int]] = {}
@@ -138,7 +157,12 @@ def main() -> None:
         commits = git(repo, "rev-list", *walk, "--reverse", ref).decode().split()
         if args.repo is not None:
             sizes: dict[int, int] = {}
-            log = git(repo, "log", "--first-parent", "--format=%H", "--shortstat", ref).decode()
+            log = subprocess.run(  # tolerant: a snapshot may lack some objects
+                ["git", "-C", str(repo), "log", "--first-parent", "--format=%H", "--shortstat", ref],
+                env=ENV,
+                capture_output=True,
+                check=False,
+            ).stdout.decode()
             index = {c: i for i, c in enumerate(commits)}
             current = None
             for line in log.splitlines():
@@ -153,9 +177,15 @@ def main() -> None:
             ranges += [(i - 1, i) for i in range(1, len(commits))]
         total_files = 0
         failures = 0
+        unreadable = 0
         for a, b in ranges:
             out = Path(tmp) / f"out-{a}-{b}"
-            n, problems = check(repo, commits[a], commits[b], out)
+            try:
+                n, problems = check(repo, commits[a], commits[b], out)
+            except Unreadable as why:
+                unreadable += 1
+                print(f"#{a}..#{b}: git cannot diff it; diff-insight stopped with one line: {why}")
+                continue
             shutil.rmtree(out, ignore_errors=True)
             total_files += n
             if problems:
@@ -164,8 +194,13 @@ def main() -> None:
                 for p in problems[:10]:
                     print("   ", p)
         print(
-            f"{len(ranges)} ranges, {total_files} changed files, 3 locales: {len(ranges) - failures} passed, "
-            f"{failures} failed"
+            f"{len(ranges)} ranges, {total_files} changed files, 3 locales: "
+            f"{len(ranges) - failures - unreadable} passed, {failures} failed"
+            + (
+                f", {unreadable} unreadable by git itself (clear error, nothing written)"
+                if unreadable
+                else ""
+            )
         )
         sys.exit(1 if failures else 0)
 
