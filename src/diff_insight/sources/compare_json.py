@@ -12,7 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from diff_insight.errors import SourceError
 from diff_insight.model import ChangeSet, FileChange, NoContent, Repository, Status
 
-__all__ = ["BINARY_EXTENSIONS", "open_compare_json", "parse_compare_permalink"]
+__all__ = [
+    "BINARY_EXTENSIONS",
+    "CompareCommit",
+    "CompareFile",
+    "CompareResponse",
+    "file_change",
+    "open_compare_json",
+    "parse_compare_permalink",
+    "validation_message",
+]
 
 BINARY_EXTENSIONS: Final = frozenset(
     {
@@ -41,12 +50,16 @@ class _CommitDetail(_Model):
     committer: _Committer | None = None
 
 
-class _Commit(_Model):
+class CompareCommit(_Model):
+    """A commit of a compare response (only what the reports use)."""
+
     sha: str
     commit: _CommitDetail | None = None
 
 
-class _File(_Model):
+class CompareFile(_Model):
+    """One entry of ``files[]`` in a compare response (also the GitHub source's pages)."""
+
     filename: str = Field(min_length=1)
     previous_filename: str | None = None
     status: Literal["added", "removed", "modified", "renamed", "copied", "changed", "unchanged"]
@@ -59,13 +72,15 @@ class _File(_Model):
     raw_url: str | None = None
 
 
-class _Compare(_Model):
+class CompareResponse(_Model):
+    """The parts of GitHub's compare response that diff-insight reads."""
+
     permalink_url: str | None = None
     html_url: str | None = None
-    base_commit: _Commit | None = None
-    merge_base_commit: _Commit | None = None
-    commits: list[_Commit] = Field(default_factory=list)
-    files: list[_File]
+    base_commit: CompareCommit | None = None
+    merge_base_commit: CompareCommit | None = None
+    commits: list[CompareCommit] = Field(default_factory=list)
+    files: list[CompareFile]
 
 
 def parse_compare_permalink(url: str | None) -> tuple[str, str | None, str | None] | None:
@@ -90,7 +105,8 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _error_message(name: str, exc: ValidationError) -> str:
+def validation_message(name: str, exc: ValidationError) -> str:
+    """One line naming ``name``, the first invalid field and the problem."""
     errors = exc.errors(include_url=False)
     first = errors[0]
     if first["type"] == "json_invalid":
@@ -107,7 +123,8 @@ def _binary(filename: str, patch: str | None) -> bool:
     return PurePosixPath(filename).suffix.lower().lstrip(".") in BINARY_EXTENSIONS
 
 
-def _change(f: _File) -> FileChange:
+def file_change(f: CompareFile) -> FileChange:
+    """The change a ``files[]`` entry describes (binary when it has no patch and a binary suffix)."""
     status = Status(f.status)
     previous = f.previous_filename if status in (Status.RENAMED, Status.COPIED) else None
     return FileChange(
@@ -131,9 +148,9 @@ def open_compare_json(path: str | Path) -> tuple[ChangeSet, NoContent]:
     except OSError as exc:
         raise SourceError(f"cannot read {p}: {exc.strerror or exc}") from None
     try:
-        data = _Compare.model_validate_json(raw)
+        data = CompareResponse.model_validate_json(raw)
     except ValidationError as exc:
-        raise SourceError(_error_message(str(p), exc)) from None
+        raise SourceError(validation_message(str(p), exc)) from None
 
     permalink = data.permalink_url or data.html_url
     from_url = parse_compare_permalink(data.permalink_url) or parse_compare_permalink(data.html_url)
@@ -148,7 +165,7 @@ def open_compare_json(path: str | Path) -> tuple[ChangeSet, NoContent]:
             offset = head_time.utcoffset()
             head_time = head_time.replace(tzinfo=timezone(offset) if offset else UTC)
     change_set = ChangeSet(
-        files=tuple(_change(f) for f in data.files),
+        files=tuple(file_change(f) for f in data.files),
         repository=Repository(slug=slug, url=f"https://github.com/{slug}" if slug else None),
         source="compare-json",
         base=base,

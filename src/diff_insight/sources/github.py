@@ -39,7 +39,13 @@ from diff_insight.model import (
     Status,
     TextContent,
 )
-from diff_insight.sources.compare_json import _change, _Commit, _Compare, _error_message, _File
+from diff_insight.sources.compare_json import (
+    CompareCommit,
+    CompareFile,
+    CompareResponse,
+    file_change,
+    validation_message,
+)
 from diff_insight.sources.diffparse import decode_utf8, parse_diff
 from diff_insight.sources.git import DEFAULT_MAX_BYTES, compare_permalink, git_env
 
@@ -90,10 +96,10 @@ _GIT_DIFF_FLAGS: Final = (
 )
 
 
-class _Page(_Compare):
+class _Page(CompareResponse):
     """One page of the compare response: later pages may carry no files."""
 
-    files: list[_File] = Field(default_factory=list)
+    files: list[CompareFile] = Field(default_factory=list)
     total_commits: int | None = None
 
 
@@ -410,7 +416,7 @@ def local_patch(old: bytes | None, new: bytes | None) -> tuple[str | None, int, 
     return section.patch, section.additions, section.deletions, section.encoding_replaced
 
 
-def _head_time(commit: _Commit | None) -> datetime | None:
+def _head_time(commit: CompareCommit | None) -> datetime | None:
     if commit is None or commit.commit is None or commit.commit.committer is None:
         return None
     when = commit.commit.committer.date
@@ -425,8 +431,8 @@ class _Compare3:
 
     def __init__(self) -> None:
         self.first: _Page | None = None
-        self.files: list[_File] = []
-        self.commits: list[_Commit] = []
+        self.files: list[CompareFile] = []
+        self.commits: list[CompareCommit] = []
         self.last_link: str | None = None
 
 
@@ -434,7 +440,7 @@ def _parse_page(api: _Api, response: httpx.Response, what: str) -> _Page:
     try:
         return _Page.model_validate_json(response.content)
     except ValidationError as exc:
-        raise SourceError(api.scrub(_error_message(f"GitHub's answer to {what}", exc))) from None
+        raise SourceError(api.scrub(validation_message(f"GitHub's answer to {what}", exc))) from None
 
 
 def _read_compare(api: _Api, slug: str, base: str, head: str) -> _Compare3:
@@ -494,10 +500,10 @@ def _same_api(api: _Api, url: str) -> bool:
 
 
 def _complete(
-    api: _Api, slug: str, base: str, head: str, f: _File, cache: dict[tuple[str, str], bytes | None]
+    api: _Api, slug: str, base: str, head: str, f: CompareFile, cache: dict[tuple[str, str], bytes | None]
 ) -> FileChange:
     """A :class:`FileChange` whose missing patch is computed from the two texts."""
-    change = _change(f)
+    change = file_change(f)
     old_path = change.previous_path or change.path
     old: bytes | None = None
     new: bytes | None = None
@@ -588,7 +594,7 @@ def open_github(
                 files.append(_complete(api, slug, base_sha, head_sha, f, cache))
                 recomputed.append(f.filename)
             else:
-                files.append(_change(f))
+                files.append(file_change(f))
         if recomputed:
             log.info("computed %d patches GitHub left out: %s", len(recomputed), ", ".join(recomputed))
     except BaseException:
