@@ -411,3 +411,64 @@ def test_azure_deployments_per_role(example: tuple[Path, Path], tmp_path: Path) 
         assert all("api-version" in r.query for r in srv.completions)
     fm = parse_report(Path(json.loads(out)[0]["path"]).read_text(encoding="utf-8")).front_matter
     assert fm["llm"]["models"] == {"file": "notes-mini", "report": "overview-big"}
+
+
+def _patch_quoting_model(req: RecordedRequest) -> str:
+    """Like :func:`docs_model`, but each explanation quotes the first line its file's patch adds,
+    so two changes of one path get different answers."""
+    if req.schema_name != "file_notes":
+        return docs_model(req)
+    user = first_user(req)
+    sections = re.split(r"^### File \d+: ", user, flags=re.M)[1:]
+    files = []
+    for section in sections:
+        path = json.loads(section.split("\n", 1)[0])
+        added = next(
+            ln[1:]
+            for ln in section.splitlines()
+            if ln.startswith("+") and not ln.startswith("+++") and ln[1:].strip()
+        )
+        files.append(
+            {
+                "path": path,
+                "modification_type": _CLASSIFIER.findall(section)[0],
+                "type_reason": "",
+                "title": {loc: f"[{loc}] {path}" for loc in LOCALES},
+                "explanation": {loc: f"[{loc}] adds: {added}" for loc in LOCALES},
+            }
+        )
+    return json.dumps({"files": files})
+
+
+def test_a_path_changed_twice_in_a_patch_series_gets_an_answer_per_change(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    git_repo.write("docs/a.md", "# A\n\nThe first paragraph.\n")
+    git_repo.commit("c1")
+    git_repo.write("docs/a.md", "# A\n\nThe first paragraph.\n\nThe alpha addition explains setup.\n")
+    git_repo.commit("c2")
+    git_repo.write(
+        "docs/a.md",
+        "# A\n\nThe first paragraph.\n\nThe alpha addition explains setup.\n\nThe beta addition covers limits.\n",
+    )
+    git_repo.commit("c3")
+    series = tmp_path / "series.patch"
+    series.write_text(git_repo.git("format-patch", "--stdout", "HEAD~2"), encoding="utf-8")
+    with FakeLLMServer(api_key=SECRET, responder=_patch_quoting_model, retry_after=0.01) as srv:
+        locales = [arg for loc in LOCALES for arg in ("--locale", loc)]
+        code, out, err = run(
+            ["report", "--patch", str(series), "--engine", "llm", *locales, "--json"], tmp_path, srv
+        )
+        assert code == 0, err
+        file_calls = [r for r in srv.completions if r.schema_name == "file_notes"]
+    # one call per change: the model's answers are matched by path, so one call never holds it twice
+    assert len(file_calls) == 2
+    written = json.loads(out)
+    assert len(written) == 3
+    for w in written:
+        rep = parse_report(Path(w["path"]).read_text(encoding="utf-8"))
+        loc = w["locale"]
+        assert [f.path for f in rep.files] == ["docs/a.md", "docs/a.md"]
+        assert rep.files[0].explanation.startswith(f"[{loc}] adds: The alpha addition")
+        assert rep.files[1].explanation.startswith(f"[{loc}] adds: The beta addition")
+        assert [m["engine"] for m in rep.front_matter["files"]] == ["llm", "llm"]

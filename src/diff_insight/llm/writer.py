@@ -162,7 +162,8 @@ class LLMWriter:
         self.facts = FactsWriter()
         self.usage = LLMUsage()
         self.prompt_versions = prompt_versions()
-        self._files: dict[str, _FileResult] = {}
+        self._files: dict[tuple[str, int], _FileResult] = {}
+        """Answers by :func:`_key`: a path changed twice (a patch series) gets an answer per change."""
         self._fallback_reason: dict[str, str] = {}
         self._overviews: dict[str, dict[str, Any]] = {}
         self._overview_fallback: dict[str, str] = {}
@@ -176,7 +177,7 @@ class LLMWriter:
         base = self.facts.describe_files(entries, locale)
         out: list[FileText] = []
         for e, fact_text in zip(entries, base, strict=True):
-            r = self._files.get(e.path)
+            r = self._files.get(_key(e))
             if r is None:
                 reason = self._fallback_reason.get(
                     e.path, "exact" if not self._needs_model(e) else "no model result"
@@ -236,12 +237,12 @@ class LLMWriter:
         asyncio.run(self._prepare(reports))
 
     async def _prepare(self, reports: Sequence[tuple[ReportContext, Sequence[FileEntry]]]) -> None:
-        seen: set[str] = set()
+        seen: set[tuple[str, int]] = set()
         entries: list[FileEntry] = []
         for _, members in reports:
             for e in members:
-                if e.path not in seen:
-                    seen.add(e.path)
+                if _key(e) not in seen:
+                    seen.add(_key(e))
                     entries.append(e)
         try:
             await self._explain_files(entries)
@@ -313,7 +314,9 @@ class LLMWriter:
             if len(members) > 1:
                 batches.append([(rep, members)])
                 continue
-            if current and (used + cost > self.budget or len(current) >= MAX_FILES_PER_CALL):
+            # the model's answers are matched by path: one call never holds a path twice
+            twice = any(r.path == rep.path for r, _ in current)
+            if current and (used + cost > self.budget or len(current) >= MAX_FILES_PER_CALL or twice):
                 batches.append(current)
                 current, used = [], overhead
             current.append((rep, members))
@@ -408,7 +411,7 @@ class LLMWriter:
         first = self._locales[0]
         rows = []
         for e in members:
-            r = self._files.get(e.path)
+            r = self._files.get(_key(e))
             title = r.titles[first] if r else self.facts.describe_files([e], first)[0].title
             rows.append(
                 {
@@ -534,12 +537,17 @@ class LLMWriter:
                 method=method,
             )
             for m in members:
-                self._files[m.path] = r
+                self._files[_key(m)] = r
 
     def _fallback(self, entries: Sequence[FileEntry], reason: str) -> None:
         for e in entries:
             self._fallback_reason[e.path] = reason
         self.usage.fallbacks += 1
+
+
+def _key(e: FileEntry) -> tuple[str, int]:
+    """An entry's identity in the run: its path and its occurrence (see ``FileEntry.occurrence``)."""
+    return (e.path, e.occurrence)
 
 
 __all__ = ["LLMUsage", "LLMWriter", "PlannedCall", "file_schema", "overview_schema"]
