@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
-@dataclass(frozen=True, slots=True)
-class HunkLine:
+class HunkLine(NamedTuple):
+    """One line of a hunk (a named tuple: patches have hundreds of thousands of lines, and a tuple
+    is several times cheaper to make than a frozen dataclass)."""
+
     tag: str
     """``' '`` context, ``'-'`` removed, ``'+'`` added."""
     text: str

@@ -70,12 +70,11 @@ class KindMap:
     Markdown construct can start on) are stored; other lines are prose, blank, code (inside a
     fence) or front matter, which ranges and the text tell."""
 
-    __slots__ = ("_doc", "special", "_fence_starts")
+    __slots__ = ("_doc", "special")
 
     def __init__(self, doc: Doc) -> None:
         self._doc = doc
         self.special: dict[int, K] = {}
-        self._fence_starts: list[int] | None = None
 
     def __setitem__(self, line: int, kind: K) -> None:
         self.special[line] = kind
@@ -140,6 +139,10 @@ class Doc:
     first: int = 1
     complete: bool = True
     """True when built from the full text, False from patch hunks."""
+    _fence_starts: list[int] | None = field(default=None, repr=False, compare=False)
+    _heading_levels: dict[int, int] | None = field(default=None, repr=False, compare=False)
+    _indexed: tuple[int, int] = field(default=(-1, -1), repr=False, compare=False)
+    """How many fences and headings the two indexes above were built from (rebuilt when it changes)."""
 
     def __post_init__(self) -> None:
         self.kinds = KindMap(self)
@@ -163,22 +166,33 @@ class Doc:
             )
         return self._front_matter
 
+    def _index(self) -> None:
+        # built after the scan, on first use: fence starts for bisection, heading levels by line
+        # (the last heading of a line wins, as in heading_before)
+        if self._indexed != (len(self.fences), len(self.headings)):
+            self._fence_starts = [f.start for f in self.fences]
+            self._heading_levels = {h.line: h.level for h in self.headings}
+            self._indexed = (len(self.fences), len(self.headings))
+
     def heading_at(self, line: int) -> int | None:
         """The level of the heading on ``line``, or None."""
         if self.kinds.get(line) != K.HEADING:
             return None
-        h = self.heading_before(line)
-        return h.level if h is not None and h.line == line else None
+        self._index()
+        assert self._heading_levels is not None
+        return self._heading_levels.get(line)
 
     def fence_at(self, line: int) -> int | None:
         """Index of the fenced block that contains ``line`` (delimiters included)."""
         fences = self.fences
-        i = bisect_right([f.start for f in fences], line) - 1 if len(fences) > 8 else None
-        if i is None:
+        if len(fences) <= 8:
             for k, f in enumerate(fences):
                 if f.start <= line <= f.end:
                     return k
             return None
+        self._index()
+        assert self._fence_starts is not None
+        i = bisect_right(self._fence_starts, line) - 1
         if i >= 0 and fences[i].start <= line <= fences[i].end:
             return i
         return None

@@ -41,7 +41,14 @@ def similarity(a: str, b: str) -> float:
     total = ba.total() + bb.total()
     if not total:
         return 0.0
-    return 2 * (ba & bb).total() / total
+    if len(bb) < len(ba):
+        ba, bb = bb, ba
+    common = 0
+    for word, n in ba.items():  # |A ∩ B| without building the intersection Counter
+        m = bb.get(word)
+        if m:
+            common += n if n < m else m
+    return 2 * common / total
 
 
 def _span(text: str, toks: list[tuple[str, int, int]], i: int, j: int) -> str:
