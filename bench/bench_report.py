@@ -118,6 +118,45 @@ def synthetic(repo: Path, n: int) -> tuple[str, str]:
     return "HEAD~1", "HEAD"
 
 
+# Run in a fresh interpreter: the same pipeline as `diff-insight report`, with the wall time of
+# each stage (imports included, as a command pays them).
+_STAGES = r"""
+import sys, time
+t0 = time.perf_counter()
+from diff_insight import pipeline as P
+from diff_insight.config import Config
+from diff_insight.writers.facts_writer import FactsWriter
+marks = [("imports", time.perf_counter())]
+repo, base, head = sys.argv[1:4]
+config = Config(locales=["ja_JP", "zh_CN", "en_US"])
+request = P.ReportRequest("git", repo, base, head)
+changeset, reader = P.open_source(request)
+marks.append(("reading the range", time.perf_counter()))
+entries = P.analyze_changeset(changeset, reader)
+reader.close()
+marks.append(("analysis", time.perf_counter()))
+jobs, _, entries = P.plan_reports(changeset, entries, config, config.locales)
+day = P.report_day(request, changeset, config)
+texts = P.render_jobs(jobs, changeset, entries, day, FactsWriter(), P.default_workers(len(entries)))
+marks.append(("writing (3 locales, not saved)", time.perf_counter()))
+parts, prev = [], t0
+for name, t in marks:
+    parts.append(f"{name} {t - prev:.2f}s")
+    prev = t
+print(", ".join(parts))
+"""
+
+
+def stages(repo: Path, base: str, head: str) -> str:
+    """Wall time per stage of one run (imports, reading, analysis, writing)."""
+    res = subprocess.run(
+        [sys.executable, "-c", _STAGES, str(repo), base, head], env=ENV, capture_output=True, text=True
+    )
+    if res.returncode != 0:
+        raise SystemExit(f"stage timing failed:\n{res.stderr}")
+    return res.stdout.strip()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
@@ -137,6 +176,7 @@ def main() -> None:
             commits = git(repo, "rev-list", "--reverse", "main").split()
             for label, a, b in RANGES:
                 bench_range(repo, label, commits[a], commits[b], startup, args.repeat, work)
+            print(f"stages of the whole history, one run: {stages(repo, commits[0], commits[196])}")
         else:
             print(f"(no sample bundle at {args.bundle}; skipping the sample ranges)")
         times = []
