@@ -306,6 +306,8 @@ class ParsedFile:
     changes: int
     diff: str = ""
     explanation: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """The file's item of the front matter's ``files`` list (empty when it has none)."""
 
 
 @dataclass
@@ -364,10 +366,10 @@ def parse_report(text: str) -> ParsedReport:
         i += 1
     by_anchor = {r.anchor: r for r in rows}
     # the heading shows the path on one line; the front matter has it exactly
-    fm_paths: list[str] = [
-        f["path"] for f in fm.get("files") or () if isinstance(f, dict) and isinstance(f.get("path"), str)
+    fm_files: list[dict[str, Any]] = [
+        f for f in fm.get("files") or () if isinstance(f, dict) and isinstance(f.get("path"), str)
     ]
-    exact: dict[str, str] = dict(zip(unique_anchors(fm_paths), fm_paths, strict=True))
+    meta_by_anchor = dict(zip(unique_anchors([f["path"] for f in fm_files]), fm_files, strict=True))
     current: ParsedFile | None = None
     while i < len(lines):
         line = lines[i]
@@ -375,7 +377,8 @@ def parse_report(text: str) -> ParsedReport:
         if m:
             current = by_anchor.get(m["anchor"])
             if current is not None:
-                current.path = exact.get(m["anchor"], m["path"])
+                current.meta = meta_by_anchor.get(m["anchor"], {})
+                current.path = str(current.meta.get("path", m["path"]))
             i += 1
             continue
         if (
