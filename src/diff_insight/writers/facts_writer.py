@@ -615,22 +615,7 @@ def _title_doc(st: _Style, entry: FileEntry) -> str:
 def _headline(st: _Style, entry: FileEntry, doc: str) -> str:
     """The file's title: the document and its most telling change (white space collapsed, and none
     next to full-width punctuation, where a file name or a value in a title may have left some)."""
-    # the same title is asked for by the summary table, the highlights and the summary. The cache
-    # is keyed by the entry's identity (hashing an entry hashes its patch and every fact) and holds
-    # the entry, so an identity is never reused while its title is cached.
-    key = (id(entry), st.cat.locale, st.markdown, st.limit, doc)
-    hit = _HEADLINES.get(key)
-    if hit is not None and hit[0] is entry:
-        return hit[1]
-    title = _FULLWIDTH_SPACE.sub("", " ".join(_headline_text(st, entry, doc).split()))
-    if len(_HEADLINES) >= _HEADLINES_MAX:
-        _HEADLINES.clear()
-    _HEADLINES[key] = (entry, title)
-    return title
-
-
-_HEADLINES: dict[tuple[int, str, bool, int | None, str], tuple[FileEntry, str]] = {}
-_HEADLINES_MAX = 16384
+    return _FULLWIDTH_SPACE.sub("", " ".join(_headline_text(st, entry, doc).split()))
 
 
 def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:
@@ -862,6 +847,8 @@ class _Bullet:
     order: int
     text: str
     files: int
+    entry: FileEntry | None = None
+    """A one-file bullet: its text (the file's title) is written only if the bullet is kept."""
 
 
 def _bullets(st: _Style, entries: Sequence[FileEntry], *, group_minor: bool) -> tuple[str, ...]:
@@ -925,18 +912,22 @@ def _bullets(st: _Style, entries: Sequence[FileEntry], *, group_minor: bool) -> 
                     len(fmt),
                 )
             )
-    title_st = _Style(st.cat, True, TITLE_QUOTE)
     for e in entries:
         if id(e) in done:
             continue
         rank = 0 if e.classification.type == ChangeType.BUG_FIX else 2
-        out.append(_Bullet(rank, order[id(e)], _headline(title_st, e, _bullet_doc(st, e)), 1))
+        out.append(_Bullet(rank, order[id(e)], "", 1, e))
     out.sort(key=lambda b: (b.rank, b.order))
+    title_st = _Style(st.cat, True, TITLE_QUOTE)
+
+    def written(b: _Bullet) -> str:
+        return b.text if b.entry is None else _headline(title_st, b.entry, _bullet_doc(st, b.entry))
+
     if len(out) > MAX_BULLETS:
         kept = out[: MAX_BULLETS - 1]
         rest = sum(b.files for b in out[MAX_BULLETS - 1 :])
-        return (*(b.text for b in kept), st.msg("highlights.more", count=rest))
-    return tuple(b.text for b in out)
+        return (*(written(b) for b in kept), st.msg("highlights.more", count=rest))
+    return tuple(written(b) for b in out)
 
 
 def _term_table(entries: Sequence[FileEntry]) -> dict[tuple[str, str], list[tuple[FileEntry, int]]]:
@@ -1122,8 +1113,9 @@ def _summary(st: _Style, entries: Sequence[FileEntry], context: ReportContext) -
     }
     title_st = _Style(st.cat, False, TITLE_QUOTE)
     order = {id(e): i for i, e in enumerate(entries)}
-    # (weight, -size of the change, diff order, text): one candidate per file or per cluster
-    candidates: list[tuple[int, int, int, str]] = []
+    # (weight, -size of the change, diff order, text or file): one candidate per file or per
+    # cluster; the diff order is unique, so a file's title is written only if it is chosen
+    candidates: list[tuple[int, int, int, str | FileEntry]] = []
     grouped: set[int] = set()
     for cluster, members in _clusters(entries):
         grouped.update(id(m) for m in members)
@@ -1141,9 +1133,9 @@ def _summary(st: _Style, entries: Sequence[FileEntry], context: ReportContext) -
         weight = rank[e.classification.type]
         if e.change.status in (Status.ADDED, Status.REMOVED) and weight > 2:
             weight = 2
-        text = _headline(title_st, e, _title_doc(title_st, e))
-        candidates.append((weight, -e.change.changes, order[id(e)], text))
-    items = [c[3] for c in sorted(candidates)[:MAX_NOTABLE]]
+        candidates.append((weight, -e.change.changes, order[id(e)], e))
+    chosen = [c[3] for c in sorted(candidates, key=lambda c: c[:3])[:MAX_NOTABLE]]
+    items = [c if isinstance(c, str) else _headline(title_st, c, _title_doc(title_st, c)) for c in chosen]
     key = "summary.notable" if len(entries) > 1 else "summary.only"
     return st.sentences(
         [first, st.msg(key, items=st.msg("fmt.list_semicolon").join(items), count=len(items))]
