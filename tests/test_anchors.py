@@ -14,7 +14,7 @@ from tests.gitrepo import GitRepo
 from diff_insight.config import Config
 from diff_insight.pipeline import ReportRequest, generate_reports
 from diff_insight.render.markdown import parse_report
-from diff_insight.report import anchor_for, anchor_number, unique_anchors
+from diff_insight.report import anchor_for, anchor_numbers, unique_anchors
 from diff_insight.site import build_site
 
 # two real paths (from rust-lang/book) whose md5 digests start with the same six hex digits
@@ -35,8 +35,8 @@ def test_unique_anchors_number_collisions_and_repeats_in_report_order() -> None:
     assert unique_anchors([B, A]) == [base, f"{base}-2"]
     # a repeated path and a colliding one share the numbering
     assert unique_anchors([A, B, A]) == [base, f"{base}-2", f"{base}-3"]
-    assert [anchor_number(a) for a in unique_anchors([A, B, A])] == [1, 2, 3]
-    assert anchor_number(anchor_for("x.md")) == 1
+    assert anchor_numbers([A, B, A]) == [1, 2, 3]
+    assert anchor_numbers([A, "x.md", A]) == [1, 1, 2]
 
 
 def _repo_with_both(tmp_path: Path) -> GitRepo:

@@ -30,15 +30,14 @@ from diff_insight.config import Config
 from diff_insight.errors import RenderError
 from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
 from diff_insight.paths import fsync_directory, render_out_path
-from diff_insight.render.markdown import FileParts, render_file_parts, render_report
+from diff_insight.render.markdown import FileParts, diff_block, render_file_parts, render_report
 from diff_insight.report import (
     FileEntry,
     FileText,
     Overview,
     Report,
     ReportFile,
-    anchor_number,
-    unique_anchors,
+    anchor_numbers,
 )
 from diff_insight.workers import worker_count
 from diff_insight.writers.base import ReportContext, Writer
@@ -242,7 +241,7 @@ def analyze_changeset(
             progress.stop()
     clusters = cluster_files(analyses)
     cluster_of = {p: c for c in clusters for p in c.paths}
-    entries = [
+    return [
         FileEntry(
             change=change,
             analysis=analysis,
@@ -251,18 +250,14 @@ def analyze_changeset(
         )
         for change, analysis in zip(files, analyses, strict=True)
     ]
-    # anchors of the whole range: unique, and equal to those of any report that holds every file
-    return number_anchors(entries, [range(len(entries))])
 
 
-def number_anchors(entries: Sequence[FileEntry], groups: Iterable[Iterable[int]]) -> list[FileEntry]:
+def number_anchors(entries: Sequence[FileEntry], groups: Iterable[Sequence[int]]) -> list[FileEntry]:
     """``entries`` with the anchor numbers (:attr:`FileEntry.occurrence`) of the reports that hold
-    them: each group is one report's files, in report order (see :func:`unique_anchors`)."""
+    them: each group is one report's files, in report order (see :func:`anchor_numbers`)."""
     out = list(entries)
     for group in groups:
-        idx = list(group)
-        for i, anchor in zip(idx, unique_anchors([entries[i].path for i in idx]), strict=True):
-            n = anchor_number(anchor)
+        for i, n in zip(group, anchor_numbers([entries[i].path for i in group]), strict=True):
             if out[i].occurrence != n:
                 out[i] = replace(out[i], occurrence=n)
     return out
@@ -373,8 +368,7 @@ def build_reports(
 
 def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[FileText], list[FileParts]]]:
     """Worker: the texts and rendered parts of files ``a:b`` of jobs ``group`` (one category in
-    every locale: the same files). Each file is rendered in all locales in a row, so its diff block
-    is built once (see :func:`~diff_insight.render.markdown.render_file`)."""
+    every locale: the same files); each file's diff block is built once for all locales."""
     group, a, b = task
     sh = _SHARED
     jobs: Sequence[ReportJob] = sh["jobs"]
@@ -383,8 +377,9 @@ def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[F
     texts = [sh["writer"].describe_files(members, jobs[i].locale) for i in group]
     parts: list[list[FileParts]] = [[] for _ in group]
     for n, e in enumerate(members):
+        block = diff_block(e.change)
         for g in range(len(group)):
-            parts[g].append(render_file_parts(ReportFile(e, texts[g][n])))
+            parts[g].append(render_file_parts(ReportFile(e, texts[g][n]), block))
     return list(zip(texts, parts, strict=True))
 
 
@@ -414,13 +409,13 @@ def _render_tasks(
     workers: int,
 ) -> list[str]:
     """Every job's Markdown, in chunks of files balanced across jobs: each chunk is described and
-    rendered in every locale of its category, and each job's overview follows as soon as its
-    chunks are done (or first, for a writer whose overview does not read the file texts). With
-    ``workers`` > 1 the tasks run in forked processes; the result does not depend on it and equals
-    :func:`build_report` + :func:`render_report` in one process."""
+    rendered in every locale of its category by forked processes, and each job's overview follows
+    as soon as its chunks are done (or first, for a writer whose overview does not read the file
+    texts). The result equals :func:`build_report` + :func:`render_report` in one process."""
     groups = _job_groups(jobs)
-    total = sum(len(jobs[g[0]].members) * len(g) for g in groups)
-    size = max(8, -(-total // (workers * 8)) // max(1, max((len(g) for g in groups), default=1)))
+    renderings = sum(len(jobs[g[0]].members) * len(g) for g in groups)  # files × locales
+    per_task = -(-renderings // (workers * 8))
+    size = max(8, per_task // max(len(g) for g in groups))  # files per task
     tasks = [
         (g, a, min(a + size, len(jobs[g[0]].members)))
         for g in groups
@@ -441,31 +436,24 @@ def _render_tasks(
         return [t for k in sorted(parts[i]) for t in parts[i][k][0]]
 
     try:
-        if workers <= 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: dict[Future[Any], tuple[str, tuple[int, ...], int]] = {}
+            for i, j in enumerate(jobs):  # and jobs without files: overview only
+                if early or not j.members:
+                    pending[pool.submit(_overview_job, (i, []))] = ("o", (i,), 0)
             for t in tasks:
-                for i, part in zip(t[0], _describe_chunk(t), strict=True):
-                    parts[i][t[1]] = part
-            for i in range(len(jobs)):
-                overviews[i] = _overview_job((i, [] if early else texts_of(i)))
-        else:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                pending: dict[Future[Any], tuple[str, tuple[int, ...], int]] = {}
-                for i, j in enumerate(jobs):  # and jobs without files: overview only
-                    if early or not j.members:
-                        pending[pool.submit(_overview_job, (i, []))] = ("o", (i,), 0)
-                for t in tasks:
-                    pending[pool.submit(_describe_chunk, t)] = ("d", t[0], t[1])
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        kind, group, a = pending.pop(fut)
-                        if kind == "o":
-                            overviews[group[0]] = fut.result()
-                            continue
-                        for i, part in zip(group, fut.result(), strict=True):
-                            parts[i][a] = part
-                            if not early and len(parts[i]) == expected[i]:
-                                pending[pool.submit(_overview_job, (i, texts_of(i)))] = ("o", (i,), 0)
+                pending[pool.submit(_describe_chunk, t)] = ("d", t[0], t[1])
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    kind, group, a = pending.pop(fut)
+                    if kind == "o":
+                        overviews[group[0]] = fut.result()
+                        continue
+                    for i, part in zip(group, fut.result(), strict=True):
+                        parts[i][a] = part
+                        if not early and len(parts[i]) == expected[i]:
+                            pending[pool.submit(_overview_job, (i, texts_of(i)))] = ("o", (i,), 0)
     finally:
         _SHARED.clear()
     out: list[str] = []
@@ -486,7 +474,7 @@ def render_jobs(
     workers: int = 1,
 ) -> list[str]:
     """The Markdown of every job, in order; several forked processes when the writer allows it."""
-    if jobs and getattr(writer, "parallel_safe", False):
+    if workers > 1 and jobs and getattr(writer, "parallel_safe", False):
         return _render_tasks(jobs, changeset, entries, day, writer, workers)
     return [render_report(build_report(j, changeset, entries, day, writer)) for j in jobs]
 

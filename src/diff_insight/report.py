@@ -17,11 +17,11 @@ def anchor_for(path: str) -> str:
     return "item-" + hashlib.md5(path.encode("utf-8"), usedforsecurity=False).hexdigest()[:6]
 
 
-def unique_anchors(paths: Sequence[str]) -> list[str]:
-    """The anchors of the files of one report, in report order: :func:`anchor_for`, and ``-2``,
-    ``-3`` … when that anchor is already taken by an earlier file of the report: the same path
-    changed twice (a ``git format-patch`` series) or another path whose md5 starts alike (with
-    6 hex digits, two of a few thousand paths often do)."""
+def anchor_numbers(paths: Sequence[str]) -> list[int]:
+    """For the files of one report, in report order: 1 when a file's :func:`anchor_for` is free, else
+    the ``n`` of the first free ``item-xxxxxx-n`` (n ≥ 2). An anchor is taken by an earlier file of
+    the report: the same path changed twice (a ``git format-patch`` series) or another path whose
+    md5 starts alike (with 6 hex digits, two of a few thousand paths often do)."""
     used: set[str] = set()
     out = []
     for path in paths:
@@ -31,14 +31,18 @@ def unique_anchors(paths: Sequence[str]) -> list[str]:
             n += 1
             anchor = f"{base}-{n}"
         used.add(anchor)
-        out.append(anchor)
+        out.append(n)
     return out
 
 
-def anchor_number(anchor: str) -> int:
-    """The ``n`` of an anchor from :func:`unique_anchors` (1 for one without a suffix)."""
-    head, _, tail = anchor.rpartition("-")
-    return int(tail) if head.count("-") == 1 and tail.isdigit() else 1
+def numbered_anchor(path: str, n: int) -> str:
+    """``item-xxxxxx`` for ``n`` 1, else ``item-xxxxxx-n``."""
+    return anchor_for(path) if n == 1 else f"{anchor_for(path)}-{n}"
+
+
+def unique_anchors(paths: Sequence[str]) -> list[str]:
+    """The anchors of the files of one report, in report order (see :func:`anchor_numbers`)."""
+    return [numbered_anchor(p, n) for p, n in zip(paths, anchor_numbers(paths), strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,7 @@ class FileEntry:
     classification: Classification
     cluster: Cluster | None = None
     occurrence: int = 1
-    """The anchor's number in its report (see :func:`unique_anchors`): 1 for the plain
+    """The anchor's number in its report (see :func:`anchor_numbers`): 1 for the plain
     ``item-xxxxxx``, ``n`` > 1 for ``item-xxxxxx-n``."""
 
     @property
@@ -59,8 +63,7 @@ class FileEntry:
 
     @property
     def anchor(self) -> str:
-        base = anchor_for(self.change.path)
-        return base if self.occurrence == 1 else f"{base}-{self.occurrence}"
+        return numbered_anchor(self.change.path, self.occurrence)
 
     def cluster_peers(self) -> tuple[str, ...]:
         """Other files carrying the same edit, in diff order."""

@@ -210,9 +210,10 @@ class FileParts:
     section: str
 
 
-def render_file_parts(rf: ReportFile) -> FileParts:
-    """Everything :func:`render_report` writes about one file (workers render these in parallel)."""
-    return FileParts(_meta_line(_file_meta(rf)), _table_row(rf), render_file(rf))
+def render_file_parts(rf: ReportFile, block: str | None = None) -> FileParts:
+    """Everything :func:`render_report` writes about one file (workers render these in parallel);
+    ``block`` as for :func:`render_file`."""
+    return FileParts(_meta_line(_file_meta(rf)), _table_row(rf), render_file(rf, block))
 
 
 def _table_row(rf: ReportFile) -> str:
@@ -251,28 +252,17 @@ def render_report(report: Report, parts: Sequence[FileParts] | None = None) -> s
     return "".join(out)
 
 
-def _diff_block(change: FileChange) -> str:
-    """The ``<details>`` block with the file's diff in a long enough fence. The same file is
-    rendered once per locale: the last few blocks are kept, by the change's identity."""
-    hit = _DIFF_BLOCKS.get(id(change))
-    if hit is not None and hit[0] is change:
-        return hit[1]
+def diff_block(change: FileChange) -> str:
+    """The ``<details>`` block with the file's diff in a fence longer than any backtick run in it
+    (the same in every locale: compute it once and pass it to :func:`render_file_parts`)."""
     body = diff_body(change)
     fence = _fence_for(body)
-    block = f"<details>\n<summary>Diff</summary>\n{fence}diff\n{body}{fence}\n</details>"
-    if len(_DIFF_BLOCKS) >= _DIFF_BLOCKS_MAX:
-        _DIFF_BLOCKS.pop(next(iter(_DIFF_BLOCKS)))
-    _DIFF_BLOCKS[id(change)] = (change, block)
-    return block
+    return f"<details>\n<summary>Diff</summary>\n{fence}diff\n{body}{fence}\n</details>"
 
 
-_DIFF_BLOCKS: dict[int, tuple[FileChange, str]] = {}
-_DIFF_BLOCKS_MAX = 64
-"""Enough for one chunk of files in every locale; memory stays bounded for huge ranges."""
-
-
-def render_file(rf: ReportFile) -> str:
-    """One file's section of ``# Modified Contents``: heading, diff, summary JSON, explanation."""
+def render_file(rf: ReportFile, block: str | None = None) -> str:
+    """One file's section of ``# Modified Contents``: heading, diff, summary JSON, explanation.
+    ``block`` is the file's :func:`diff_block` when already computed."""
     c = rf.entry.change
     summary = json.dumps(
         {
@@ -285,7 +275,7 @@ def render_file(rf: ReportFile) -> str:
     explanation = _prose(rf.text.explanation.strip())
     return (
         f"## {_no_html(_one_line(c.path))}{{#{rf.entry.anchor}}}\n\n"
-        f"{_diff_block(c)}\n\n"
+        f"{diff_block(c) if block is None else block}\n\n"
         f"### Summary\n\n```json\n{summary}\n```\n\n"
         f"### Explanation\n{explanation}\n\n"
     )
