@@ -268,15 +268,34 @@ def _quick_title(lines: list[str]) -> str | None:
 _SIMPLE_FM = re.compile(r"^([A-Za-z_][\w.\-]*):[ \t]+([^'\"#|>&*!%@`{\[\s][^#]*?)[ \t]*$")
 
 
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _same_as_yaml(value: str) -> bool:
+    """Whether YAML's reading of a plain scalar, flattened by :func:`_flat`, is the text itself."""
+    if value in ("true", "false"):
+        return True
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    if tag == "tag:yaml.org,2002:int":  # 3 and 2024 are the same either way; 012 and 0x1F are not
+        return value.isdigit() and (value == "0" or not value.startswith("0"))
+    return bool(tag == _STR_TAG)
+
+
 def _simple_front_matter(lines: list[str]) -> dict[str, str] | None:
     """The front matter when every line is a one-line ``key: plain value`` (the usual case), without
-    a YAML parse; None when anything needs YAML (quotes, lists, blocks, comments, empty values)."""
+    a YAML parse; None when anything needs YAML (quotes, lists, blocks, comments, empty values, and
+    plain values YAML reads as something else than the text: ``yes``, ``0x1F``, ``1.50``, dates …),
+    so both ways give the same strings."""
     out: dict[str, str] = {}
     for ln in lines:
         m = _SIMPLE_FM.match(ln)
-        if m is None or ": " in m.group(2) or m.group(2) in ("~", "null", "Null", "NULL"):
+        if m is None or ": " in m.group(2):
             return None
-        out[m.group(1)] = m.group(2)
+        value = m.group(2)
+        if not _same_as_yaml(value):
+            return None
+        out[m.group(1)] = value
     return out
 
 
