@@ -1005,3 +1005,17 @@ def test_title_names_the_change_that_made_the_type() -> None:
     feat = w.describe_files([entry("docs/x.md", facts, type=ChangeType.NEW_FEATURE)], "en_US")[0].title
     assert "Support for Arm" in broke and "removed" in broke
     assert "Uninstall" in feat and "added" in feat
+
+
+def test_a_path_twice_in_one_cluster_counts_only_the_other_files_as_peers() -> None:
+    """A patch series can change one file twice with the same edit as a third file: each change of
+    the file has one peer (the third file), and the sentence counts one, as it names one."""
+    w = FactsWriter()
+    twice = entry(
+        "docs/a.md", [F.TextEdited(1, 1)], cluster=cluster_of(["docs/a.md", "docs/b.md", "docs/a.md"])
+    )
+    once = entry("docs/a.md", [F.TextEdited(1, 1)], cluster=cluster_of(["docs/a.md", "docs/b.md"]))
+    for locale in ("en_US", "ja_JP", "zh_CN"):
+        sentence = w.cluster_sentence(twice, locale)
+        assert "b.md" in sentence
+        assert sentence == w.cluster_sentence(once, locale)

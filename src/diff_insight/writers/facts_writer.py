@@ -771,7 +771,8 @@ def _cluster_sentence(st: _Style, entry: FileEntry) -> str:
     cluster = entry.cluster
     if cluster is None:
         return ""
-    n_peers = len(cluster.paths) - (1 if entry.change.path in _cluster_names(cluster) else 0)
+    # the other files: a path changed twice in a patch series is not its own peer either time
+    n_peers = len(cluster.paths) - cluster.paths.count(entry.change.path)
     if n_peers <= 0:
         return ""
     # names are disambiguated across the whole cluster (computed once per cluster), and only the
