@@ -57,8 +57,9 @@ def formatting_kinds(removed: Sequence[str], added: Sequence[str]) -> tuple[str,
         return ("whitespace",) if (removed or added) else None
     if not r_lines or not a_lines:
         return None
-    # every step below keeps the letters: when they differ, the text differs (the common case)
-    if _LETTERS.sub("", r) != _LETTERS.sub("", a):
+    # every step below keeps the letters outside <sup> (whose content is a footnote number): when
+    # they differ, the text differs (the common case)
+    if _LETTERS.sub("", _SUP.sub("", r)) != _LETTERS.sub("", _SUP.sub("", a)):
         return None
     what: list[str] = []
     rr, aa = _ws(r), _ws(a)
