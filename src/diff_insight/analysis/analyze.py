@@ -172,14 +172,13 @@ def analyze_file(
             acc.facts.append(F.LinesChanged(change.additions, change.deletions))
         return _result(change, kind, "metadata", acc, None, None)
 
-    whole_new_status = change.status in (Status.ADDED, Status.COPIED) and change.deletions == 0
-    if change.changes > MAX_DETAILED_LINES and not whole_new_status and change.status != Status.REMOVED:
+    whole_new = change.status in (Status.ADDED, Status.COPIED) and change.deletions == 0
+    whole_old = change.status == Status.REMOVED
+    if change.changes > MAX_DETAILED_LINES and not whole_new and not whole_old:
         acc.facts.append(F.LinesChanged(change.additions, change.deletions))
         return _result(change, kind, "patch", acc, None, None)
 
     hunks = parse_hunks(change.patch)
-    whole_new = change.status in (Status.ADDED, Status.COPIED) and change.deletions == 0
-    whole_old = change.status == Status.REMOVED
     if whole_new or whole_old:
         doc = _doc_from_patch_side(hunks, "new" if whole_new else "old")
         title = doc.title() if kind == FileKind.MARKDOWN else _yaml_title(doc)
