@@ -11,6 +11,7 @@ from diff_insight.errors import ConfigError, RenderError
 from diff_insight.paths import (
     atomic_write_text,
     is_safe_component,
+    literal_prefix,
     render_out_path,
     validate_template,
 )
@@ -272,3 +273,26 @@ def test_interrupt_removes_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_text(target, "x")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("template", "prefix"),
+    [
+        ("reports/{locale}/%Y%m/report-%Y%m%d-{category}.md", "reports"),
+        ("a/b/{locale}/{category}.md", "a/b"),
+        ("out%%x/{locale}/{category}.md", "out%x"),  # %% is literal, not a date code
+        ("a%%/%Y/{locale}/{category}.md", "a%"),
+        ("x{{y}}/{locale}/{category}.md", "x{y}"),
+        ("{{a}}%%/b/{locale}-{category}.md", "{a}%/b"),
+        ("{locale}/{category}.md", ""),
+        ("pre%Y/{locale}/{category}.md", ""),
+        ("r/x-{locale}-{category}.md", "r"),
+    ],
+)
+def test_literal_prefix(template: str, prefix: str) -> None:
+    assert literal_prefix(template) == prefix
+
+
+def test_literal_prefix_rejects_an_invalid_template() -> None:
+    with pytest.raises(ConfigError, match="unknown placeholder"):
+        literal_prefix("a/{nope}/{locale}/{category}.md")

@@ -133,6 +133,24 @@ def validate_template(template: str) -> None:
         raise ConfigError(f"output template {_one_line(repr(template))}: {exc}") from None
 
 
+def literal_prefix(template: str) -> str:
+    """The directory part of a template's leading literal text (before its first ``%`` code or
+    placeholder, with ``%%``, ``{{`` and ``}}`` unescaped), without leading or trailing ``/``:
+    ``reports/{locale}/%Y%m/…`` → ``reports``, ``out%%x/{locale}/{category}.md`` → ``out%x``;
+    ``""`` when there is none. Raises :class:`ConfigError` for an invalid template."""
+    try:
+        tokens = _parse(template)
+    except _TemplateProblem as exc:
+        raise ConfigError(f"output template {_one_line(repr(template))}: {exc}") from None
+    head: list[str] = []
+    for token in tokens:
+        if token.kind != "text":
+            break
+        head.append(token.value)
+    text = "".join(head)
+    return text.rsplit("/", 1)[0].strip("/") if "/" in text else ""
+
+
 def render_out_path(template: str, *, category: str, locale: str, day: datetime.date, root: Path) -> Path:
     """The output file for one report: ``root`` joined with the substituted template.
 

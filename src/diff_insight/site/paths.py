@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from diff_insight.config import Config
-
-_FIRST_CODE = re.compile(r"\{(?:locale|category)\}|%[^%]")
+from diff_insight.paths import literal_prefix
 
 
 def default_reports_dir(out_template: str) -> str:
     """The directory part of ``out`` before its first ``{locale}``/``{category}``/date code
     (``reports`` when that is empty): ``reports/{locale}/%Y%m/…`` → ``reports``."""
-    m = _FIRST_CODE.search(out_template)
-    head = out_template[: m.start()] if m else out_template
-    directory = head.rsplit("/", 1)[0] if "/" in head else ""
-    directory = directory.replace("%%", "%").replace("{{", "{").replace("}}", "}").strip("/")
-    return directory or "reports"
+    return literal_prefix(out_template) or "reports"
 
 
 def resolve_dirs(config: Config, reports_dir: Path | None, out_dir: Path | None) -> tuple[Path, Path]:
