@@ -420,3 +420,28 @@ def test_highlight_subheadings_are_in_the_page_language(tmp_path: Path) -> None:
         assert [f"<h3>{label}</h3>" in highlights for label in labels] == [True] * 3, locale
         if locale != "en_US":
             assert "New features" not in highlights
+
+
+def test_default_reports_dir_reads_the_template_literally() -> None:
+    # a regression test: `%%` is a literal percent sign, not the start of a date code
+    assert default_reports_dir("out%%x/{locale}/{category}.md") == "out%x"
+    assert default_reports_dir("a{{b}}/c/{locale}/%Y/{category}.md") == "a{b}/c"
+    assert default_reports_dir("{locale}/{category}.md") == "reports"
+    assert default_reports_dir("x%Y/{locale}/{category}.md") == "reports"
+
+
+def test_repository_dot_dot_gets_no_github_links(tmp_path: Path) -> None:
+    # a regression test: `a/..` is not a GitHub repository (https://github.com/a/.. is no page)
+    sample = make_sample_reports(tmp_path)
+    changed = 0
+    for report in sample.reports_dir.rglob("*.md"):
+        text = report.read_text("utf-8")
+        new = re.sub(r"(?m)^repository: .*$", "repository: a/..", text, count=1)
+        changed += new != text
+        report.write_text(new, "utf-8")
+    assert changed
+    build_site(sample.reports_dir, sample.site_dir, sample.config.site)
+    for page in html_pages(sample.site_dir):
+        html = page.read_text("utf-8")
+        assert "github.com/a/" not in html, page
+        assert "/blob/" not in html, page  # no links to files on GitHub (the permalink stays)

@@ -14,7 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from diff_insight import __version__
-from diff_insight.errors import DiffInsightError
+from diff_insight.errors import DiffInsightError, first_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,13 +32,13 @@ def _run_guarded(ctx: click.Context, fn: Callable[[], None]) -> None:
     except DiffInsightError as exc:
         if debug:
             raise
-        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, exc.exit_code)
+        _fail(first_line(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted; nothing was half-written", 130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if debug:
             raise
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = first_line(exc, empty="")
         _fail(f"internal error: {type(exc).__name__}: {first} (run with --debug for details)", 1)
 
 
@@ -59,6 +59,17 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _config_option(fn: F) -> F:
+    """``--config FILE`` (into ``config_path``), shared by the commands that read a config."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help="Config file (default: ./diff-insight.toml when present).",
+    )(fn)
 
 
 @cli.command()
@@ -90,13 +101,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     metavar="LOCALE",
     help="Report locale; repeat for several (ja_JP, zh_CN, en_US). Default: the config's, else en_US.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="Config file (default: ./diff-insight.toml when present).",
-)
+@_config_option
 @click.option(
     "--out",
     "out",
@@ -233,13 +238,7 @@ def report(
 def _common_engine_options(fn: F) -> F:
     for deco in reversed(
         [
-            click.option(
-                "--config",
-                "config_path",
-                type=click.Path(path_type=Path, dir_okay=False),
-                metavar="FILE",
-                help="Config file (default: ./diff-insight.toml when present).",
-            ),
+            _config_option,
             click.option(
                 "--repo",
                 "repo",
@@ -339,14 +338,14 @@ def _for_each_target(
             if debug:
                 raise
             failed += 1
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            first = first_line(exc)
             click.echo(f"diff-insight: error: {label}: {first}", err=True)
             continue
         except Exception as exc:  # noqa: BLE001 - one repository must not stop the others
             if debug:
                 raise
             failed += 1
-            first = str(exc).splitlines()[0] if str(exc) else ""
+            first = first_line(exc, empty="")
             click.echo(
                 f"diff-insight: error: {label}: internal error: {type(exc).__name__}: {first}", err=True
             )
@@ -520,13 +519,7 @@ def _site_options(fn: F) -> F:
         [
             click.argument("reports_dir", required=False, type=click.Path(path_type=Path, file_okay=False)),
             click.argument("out_dir", required=False, type=click.Path(path_type=Path, file_okay=False)),
-            click.option(
-                "--config",
-                "config_path",
-                type=click.Path(path_type=Path, dir_okay=False),
-                metavar="FILE",
-                help="Config file (default: ./diff-insight.toml when present).",
-            ),
+            _config_option,
             click.option("--strict", is_flag=True, help="Fail on a file that is not a valid report."),
             click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
         ]

@@ -55,6 +55,7 @@ from pydantic_core import ErrorDetails
 
 from diff_insight.categories import compile_pattern
 from diff_insight.errors import ConfigError
+from diff_insight.mirror import is_github_slug
 from diff_insight.paths import is_safe_component, validate_template
 
 CONFIG_FILE_NAME = "diff-insight.toml"
@@ -361,12 +362,7 @@ class Config(BaseModel):
     def _repository(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        owner, _, name = value.partition("/")
-        if (
-            re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", owner) is None
-            or re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name) is None
-            or name in (".", "..")
-        ):
+        if not is_github_slug(value):
             raise ValueError(f"invalid repository {value!r} (expected 'owner/name')")
         return value
 
@@ -622,18 +618,16 @@ def load_config(path: Path | None, *, required: bool) -> Config:
         raise ConfigError(f"{path}: line {line}: not valid UTF-8") from None
     text = text.removeprefix("\ufeff")
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(path, text, exc) from None
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to be a diff-insight configuration") from None
-
-    if "source_path" in data:
-        raise ConfigError(f"{path}: source_path: unknown key")
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {format_validation_error(exc)}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _toml_error(path, text, exc) from None
+        if "source_path" in data:
+            raise ConfigError(f"{path}: source_path: unknown key")
+        try:
+            config = Config.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: {format_validation_error(exc)}") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to be a diff-insight configuration") from None
     return config.model_copy(update={"source_path": path})

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from diff_insight.config import Config
-from diff_insight.errors import InputError, SourceError
+from diff_insight.errors import InputError, SourceError, first_line
 from diff_insight.locks import file_lock
 from diff_insight.paths import atomic_write_text, is_safe_component, render_out_path
 from diff_insight.pipeline import (
@@ -290,7 +290,7 @@ def read_state(path: Path) -> RunState | None:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise InputError(f"corrupt state file {path}: {reason}; delete it to start over") from None
     if not isinstance(data, dict):
         raise InputError(f"corrupt state file {path}: not a JSON object; delete it to start over")

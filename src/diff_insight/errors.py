@@ -36,3 +36,12 @@ class RenderError(DiffInsightError):
 
 class SiteError(DiffInsightError):
     """The website could not be built or served (unreadable reports, unwritable output)."""
+
+
+def first_line(exc: BaseException, *, empty: str | None = None) -> str:
+    """The first line of ``str(exc)``; when that is empty, ``empty`` if given, else the exception's
+    class name (for one-line error messages)."""
+    text = str(exc)
+    if text:
+        return text.splitlines()[0]
+    return type(exc).__name__ if empty is None else empty

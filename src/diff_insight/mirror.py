@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_MIRROR_DIR",
     "ensure_mirror",
     "github_url",
+    "is_github_slug",
     "is_remote",
     "mirror_name",
     "public_url",
@@ -44,6 +45,12 @@ _URL = re.compile(r"(?i)(?:https?|ssh|git|file)://.+")
 _SCP = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*")  # git@github.com:o/n.git
 _SLUG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def is_github_slug(s: str) -> bool:
+    """Whether ``s`` is a GitHub ``owner/name`` (owner: a letter or digit, then up to 38 letters,
+    digits or ``-``; name: 1-100 letters, digits, ``.``, ``_`` or ``-``, but not ``.`` or ``..``)."""
+    return _SLUG.fullmatch(s) is not None and s.split("/", 1)[1] not in (".", "..")
 
 
 def is_remote(spec: str) -> bool:
@@ -71,7 +78,7 @@ def resolve_source(spec: str, base_dir: Path | None = None) -> tuple[str, str]:
         path = base_dir / path
     if path.is_dir():
         return "local", str(path)
-    if _SLUG.fullmatch(spec) and spec.split("/", 1)[1] not in (".", ".."):
+    if is_github_slug(spec):
         return "remote", github_url(spec)
     return "local", str(path)
 

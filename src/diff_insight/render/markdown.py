@@ -31,7 +31,8 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """``text`` on one line: control characters and runs of white space become one space."""
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
@@ -66,7 +67,7 @@ def _prose(text: str) -> str:
 
 def _cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
-    return _no_html(_one_line(text).replace("\\", "\\\\")).replace("|", "\\|")
+    return _no_html(one_line(text).replace("\\", "\\\\")).replace("|", "\\|")
 
 
 def _link_text(text: str) -> str:
@@ -107,7 +108,7 @@ def front_matter(report: Report, file_lines: Sequence[str] | None = None) -> dic
     fm: dict[str, Any] = {"date": report.date.isoformat()}
     if cs.permalink:
         fm["permalink"] = cs.permalink
-    fm["summary"] = _one_line(report.overview.summary)
+    fm["summary"] = one_line(report.overview.summary)
     fm["title"] = report.title
     fm["repository"] = cs.repository.slug or cs.repository.url or cs.repository.local_path
     fm["base"] = cs.base
@@ -196,8 +197,8 @@ def _file_meta(rf: ReportFile) -> dict[str, Any]:
 
 def _bullets(items: tuple[str, ...], none_text: str) -> str:
     if not items:
-        return _inline(_one_line(none_text))
-    return "\n".join("- " + _inline(_one_line(i)) for i in items)
+        return _inline(one_line(none_text))
+    return "\n".join("- " + _inline(one_line(i)) for i in items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,14 +238,14 @@ def render_report(report: Report, parts: Sequence[FileParts] | None = None) -> s
     out: list[str] = []
     out.append("---\n" + dump_front_matter(front_matter(report, [p.meta for p in parts])) + "\n---\n\n")
     if report.changeset.permalink:
-        link = _no_html(_one_line(report.changeset.permalink))  # one line, no HTML from the source
+        link = _no_html(one_line(report.changeset.permalink))  # one line, no HTML from the source
         out.append(f'[View Diff on GitHub]({link}){{target="_blank"}}\n\n')
     hl = report.overview.highlights
-    out.append("# Highlights\n" + _inline(_one_line(hl.intro)) + "\n\n")
+    out.append("# Highlights\n" + _inline(one_line(hl.intro)) + "\n\n")
     out.append("## New features\n" + _bullets(hl.new_features, hl.none_text) + "\n\n")
     out.append("## Breaking changes\n" + _bullets(hl.breaking_changes, hl.none_text) + "\n\n")
     out.append("## Other updates\n" + _bullets(hl.other_updates, hl.none_text) + "\n\n")
-    out.append("# Insights\n" + "\n\n".join(_inline(_one_line(p)) for p in report.overview.insights) + "\n\n")
+    out.append("# Insights\n" + "\n\n".join(_inline(one_line(p)) for p in report.overview.insights) + "\n\n")
     out.append("# Summary Table\n" + TABLE_HEADER + "\n" + TABLE_RULE + "\n")
     out.extend(p.row for p in parts)
     out.append("\n\n# Modified Contents\n")
@@ -267,14 +268,14 @@ def render_file(rf: ReportFile, block: str | None = None) -> str:
     summary = json.dumps(
         {
             "modification_type": str(rf.type),
-            "modification_title": _one_line(rf.text.title),
+            "modification_title": one_line(rf.text.title),
         },
         ensure_ascii=False,
         indent=4,
     )
     explanation = _prose(rf.text.explanation.strip())
     return (
-        f"## {_no_html(_one_line(c.path))}{{#{rf.entry.anchor}}}\n\n"
+        f"## {_no_html(one_line(c.path))}{{#{rf.entry.anchor}}}\n\n"
         f"{diff_block(c) if block is None else block}\n\n"
         f"### Summary\n\n```json\n{summary}\n```\n\n"
         f"### Explanation\n{explanation}\n\n"

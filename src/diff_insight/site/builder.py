@@ -20,7 +20,7 @@ import json
 import multiprocessing
 import os
 import posixpath
-import re
+import shutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -38,16 +38,17 @@ from diff_insight.errors import RenderError, SiteError
 from diff_insight.paths import atomic_write_text
 from diff_insight.site import feeds, i18n, search
 from diff_insight.site.model import (
-    TYPES,
     ParseCache,
     SiteFile,
     SiteInputError,
     SiteReport,
     Warn,
+    check_reports_dir,
     light_from_json,
     light_to_json,
     load_full,
     load_reports,
+    type_slug,
 )
 from diff_insight.site.render import highlight_diff, localize_highlights, markdown
 from diff_insight.workers import worker_count
@@ -65,7 +66,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'"
 )
-_TEMP_RE = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
 
 
 # --------------------------------------------------------------------------- results
@@ -302,7 +302,7 @@ class SitePlan:
             "files_text": t["files_count_one"]
             if len(r.files) == 1
             else t["files_count"].format(n=len(r.files)),
-            "counts": [(slug(tp), t.get(tp, tp), n) for tp, n in r.counts],
+            "counts": [(type_slug(tp), t.get(tp, tp), n) for tp, n in r.counts],
         }
 
     # ----- pages
@@ -521,7 +521,7 @@ class SitePlan:
         ctx["r"] = r
         ctx["date_text"] = i18n.long_date(r.day, r.locale)
         ctx["category_href"] = rel(page, f"{r.locale}/category/{r.category}.html")
-        ctx["counts"] = [(slug(tp), t.get(tp, tp), n) for tp, n in r.counts]
+        ctx["counts"] = [(type_slug(tp), t.get(tp, tp), n) for tp, n in r.counts]
         ctx["notice"] = self.notice(r)
         ctx["files"] = [self.file_view(r, f) for f in r.files]
         ctx["other_languages"] = [
@@ -552,10 +552,6 @@ class SitePlan:
             "highlighted": highlighted,
             "diff_lines": f.diff.count("\n"),
         }
-
-
-def slug(type_: str) -> str:
-    return type_.replace(" ", "-") if type_ in TYPES else "minor-update"
 
 
 def _quote_path(path: str) -> str:
@@ -589,15 +585,9 @@ def _write(out_dir: Path, rel_path: str, data: bytes) -> None:
 
 
 def _remove_stale_temps(out_dir: Path) -> None:
-    """Temp files of atomic writes left by a killed build (in the staging folder, or next to a
-    page where an older version wrote them)."""
-    for dirpath, _dirnames, filenames in os.walk(out_dir):
-        for name in filenames:
-            if _TEMP_RE.fullmatch(name):
-                with contextlib.suppress(OSError):
-                    (Path(dirpath) / name).unlink()
-    with contextlib.suppress(OSError):
-        (out_dir / STAGE).rmdir()
+    """Empty and remove the staging folder: what is left there is from a killed build (everything
+    in it is ours; a symbolic link in its place is not followed)."""
+    shutil.rmtree(out_dir / STAGE, ignore_errors=True)
 
 
 def _prune_empty_dirs(out_dir: Path, paths: Iterable[str]) -> None:
@@ -610,8 +600,7 @@ def _prune_empty_dirs(out_dir: Path, paths: Iterable[str]) -> None:
 
 
 def _check_dirs(reports_dir: Path, out_dir: Path) -> None:
-    if not reports_dir.is_dir():
-        raise SiteInputError(f"reports directory {reports_dir} does not exist or is not a directory")
+    check_reports_dir(reports_dir)  # before OUT_DIR is created
     r, o = reports_dir.resolve(), out_dir.resolve()
     if r == o or r.is_relative_to(o):
         raise SiteInputError(f"the output directory {out_dir} must not be or contain the reports directory")

@@ -13,20 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from diff_insight.config import LOCALE_RE
-from diff_insight.errors import SiteError
+from diff_insight.errors import SiteError, first_line
+from diff_insight.mirror import is_github_slug
 from diff_insight.paths import is_safe_component
-from diff_insight.render.markdown import parse_report
-from diff_insight.report import unique_anchors
+from diff_insight.render.markdown import one_line, parse_report
 
 TYPES: tuple[str, ...] = ("new feature", "breaking change", "bug fix", "minor update")
 """The change types, in the order they are shown."""
 
 _SHA_RE = re.compile(r"[0-9a-fA-F]{4,64}")
-_REPO_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 _BINARY_RE = re.compile(r"^Binary files differ \((?P<sizes>[^)\n]*)\)$", re.M)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Warn = Callable[[str], None]
+
+
+def type_slug(type_: str) -> str:
+    """A change type as a CSS class / id part: ``"bug fix"`` → ``bug-fix`` (unknown → ``minor-update``)."""
+    return type_.replace(" ", "-") if type_ in TYPES else "minor-update"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,7 @@ class SiteFile:
 
     @property
     def type_slug(self) -> str:
-        return self.type.replace(" ", "-") if self.type in TYPES else "minor-update"
+        return type_slug(self.type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +114,6 @@ class ReportProblem(Exception):
     """Why one file is not a usable report (turned into a warning or a SiteError)."""
 
 
-def _one_line(value: object) -> str:
-    return " ".join(_CONTROL.sub(" ", str(value)).split())
-
-
 def _text(fm: dict[str, Any], key: str, *, required: bool = True) -> str:
     value = fm.get(key)
     if value is None:
@@ -131,7 +130,7 @@ def parse_site_report(text: str, *, source: str, digest: str) -> SiteReport:
     try:
         parsed = parse_report(text)  # paths exact (from the front matter), anchors unique
     except Exception as exc:  # noqa: BLE001 - ValueError, YAML errors and the like
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first_line(exc)
         raise ReportProblem(f"cannot parse: {first}") from None
     fm = parsed.front_matter
     locale = _text(fm, "locale")
@@ -149,10 +148,6 @@ def parse_site_report(text: str, *, source: str, digest: str) -> SiteReport:
     base = _text(fm, "base", required=False)
     head = _text(fm, "head", required=False)
     permalink = _text(fm, "permalink", required=False)
-    fm_files = [
-        item for item in fm.get("files") or [] if isinstance(item, dict) and isinstance(item.get("path"), str)
-    ]
-    meta_by_anchor = dict(zip(unique_anchors([item["path"] for item in fm_files]), fm_files, strict=True))
     files: list[SiteFile] = []
     seen: set[str] = set()
     for pf in parsed.files:
@@ -161,8 +156,7 @@ def parse_site_report(text: str, *, source: str, digest: str) -> SiteReport:
         seen.add(pf.anchor)
         if not pf.path:
             raise ReportProblem(f"no section for {pf.anchor}")
-        meta = meta_by_anchor.get(pf.anchor, {})
-        prev = meta.get("previous_path")
+        prev = pf.meta.get("previous_path")
         m = _BINARY_RE.search(pf.diff)
         files.append(
             SiteFile(
@@ -192,9 +186,9 @@ def parse_site_report(text: str, *, source: str, digest: str) -> SiteReport:
         locale=locale,
         day=day,
         category=category,
-        title=_one_line(_text(fm, "title", required=False) or f"{category} {day.isoformat()}"),
-        summary=_one_line(_text(fm, "summary", required=False)),
-        repository=repository if _REPO_RE.fullmatch(repository) else None,
+        title=one_line(_text(fm, "title", required=False) or f"{category} {day.isoformat()}"),
+        summary=one_line(_text(fm, "summary", required=False)),
+        repository=repository if is_github_slug(repository) else None,
         base=base if _SHA_RE.fullmatch(base) else "",
         head=head if _SHA_RE.fullmatch(head) else "",
         permalink=permalink if permalink.startswith(("https://", "http://")) else None,
@@ -212,11 +206,16 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+def check_reports_dir(reports_dir: Path) -> None:
+    """:class:`SiteInputError` unless ``reports_dir`` is a directory."""
+    if not reports_dir.is_dir():
+        raise SiteInputError(f"reports directory {reports_dir} does not exist or is not a directory")
+
+
 def scan_reports(reports_dir: Path, *, skip: Path | None = None, warn: Warn | None = None) -> list[Path]:
     """The ``*.md`` files under ``reports_dir`` (sorted; hidden files and folders skipped; symlinks
     that resolve outside it skipped with a warning; ``skip`` (the output folder) left out)."""
-    if not reports_dir.is_dir():
-        raise SiteInputError(f"reports directory {reports_dir} does not exist or is not a directory")
+    check_reports_dir(reports_dir)
     root = reports_dir.resolve()
     skip_real = skip.resolve() if skip is not None else None
     found: list[Path] = []
@@ -282,7 +281,7 @@ def load_reports(
             report = parse_site_report(text, source=rel, digest=digest)
         except (ReportProblem, UnicodeDecodeError) as exc:
             reason = "not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
-            message = f"{path}: not a valid report: {_one_line(reason)}"
+            message = f"{path}: not a valid report: {one_line(str(reason))}"
             if strict:
                 raise SiteInputError(message) from None
             if warn:

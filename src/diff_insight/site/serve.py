@@ -4,7 +4,6 @@ report file changes. Standard library only: ThreadingHTTPServer and a polling th
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -12,26 +11,27 @@ from pathlib import Path
 from typing import Any
 
 from diff_insight.config import SiteConfig
-from diff_insight.errors import DiffInsightError, SiteError
+from diff_insight.errors import DiffInsightError, SiteError, first_line
 from diff_insight.site.builder import BuildSummary, build_site
-from diff_insight.site.model import ParseCache
+from diff_insight.site.model import ParseCache, SiteInputError, scan_reports
 
 Say = Callable[[str], None]
 
 
-def snapshot(reports_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    """``(path, mtime_ns, size)`` of every ``*.md`` under ``reports_dir`` (what triggers a rebuild)."""
+def snapshot(reports_dir: Path, out_dir: Path | None = None) -> tuple[tuple[str, int, int], ...]:
+    """``(path, mtime_ns, size)`` of every report file the build reads (:func:`scan_reports`, with
+    ``out_dir`` left out): what triggers a rebuild. Empty when the folder is missing."""
+    try:
+        paths = scan_reports(reports_dir, skip=out_dir)
+    except SiteInputError:
+        return ()
     out: list[tuple[str, int, int]] = []
-    for dirpath, dirnames, filenames in os.walk(reports_dir):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.endswith(".md") and not name.startswith("."):
-                path = os.path.join(dirpath, name)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
-                out.append((path, st.st_mtime_ns, st.st_size))
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((str(path), st.st_mtime_ns, st.st_size))
     return tuple(sorted(out))
 
 
@@ -71,7 +71,7 @@ class SiteServer:
         self.say = say or (lambda _m: None)
         self._cache: ParseCache = {}
         self._stop = threading.Event()
-        self._state = snapshot(self.reports_dir) if self.reports_dir.is_dir() else ()
+        self._state = snapshot(self.reports_dir, self.out_dir)
         self.summary = self.build()
         handler = functools.partial(_Handler, directory=str(self.out_dir))
         try:
@@ -97,14 +97,14 @@ class SiteServer:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            state = snapshot(self.reports_dir) if self.reports_dir.is_dir() else ()
+            state = snapshot(self.reports_dir, self.out_dir)
             if state == self._state:
                 continue
             self._state = state
             try:
                 summary = self.build()
             except DiffInsightError as exc:
-                self.say(f"rebuild failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+                self.say(f"rebuild failed: {first_line(exc)}")
                 continue
             self.summary = summary
             self.say(
