@@ -27,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.cli_helpers import snapshot  # noqa: E402
 from tests.gitrepo import GitRepo  # noqa: E402
-from tests.test_hostile_repos import check_reports, git_paths, snapshot  # noqa: E402
+from tests.test_hostile_repos import check_reports, git_paths  # noqa: E402
 
 LOCALES = ("ja_JP", "zh_CN", "en_US")
 LINE = "A line of a very long reference page, with some words in it.\n"

@@ -150,3 +150,25 @@ class GitRepo:
         """Point the ``origin`` remote at ``url``."""
         remotes = self.git("remote").split()
         self.git("remote", "set-url" if "origin" in remotes else "add", "origin", url)
+
+
+def numstat(
+    repo: GitRepo, base: str, head: str, *, renames: bool = True
+) -> dict[str, tuple[int, int] | None]:
+    """``git diff --numstat -M`` (``--no-renames`` with ``renames=False``) by (new) path, ``None``
+    for binary files."""
+    tokens = repo.run("diff", "-z", "--numstat", "-M" if renames else "--no-renames", base, head).split(b"\0")
+    out: dict[str, tuple[int, int] | None] = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        i += 1
+        if not tok:
+            continue
+        added, deleted, path = tok.split(b"\t", 2)
+        if not path:  # a rename: the old and the new path follow
+            path = tokens[i + 1]
+            i += 2
+        counts = None if added == b"-" else (int(added), int(deleted))
+        out[path.decode("utf-8", "replace")] = counts
+    return out

@@ -649,7 +649,7 @@ def toml_value(v: Any) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        return repr(v).replace("inf", "inf").replace("nan", "nan") if v == v else "nan"
+        return repr(v) if v == v else "nan"
     if isinstance(v, str):
         return toml_string(v)
     if isinstance(v, list):

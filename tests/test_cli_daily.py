@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from click.testing import CliRunner
+from tests.cli_helpers import invoke
 from tests.gitrepo import GitRepo
 
-from diff_insight.cli import cli
 from diff_insight.example import CONFIG, build_example
 from diff_insight.render.markdown import parse_report
-
-
-def invoke(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        res = CliRunner().invoke(cli, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
-    return res.exit_code, res.stdout, res.stderr
 
 
 def setup(tmp_path: Path) -> Path:

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.cli_helpers import invoke
 from tests.gitrepo import GitRepo
-from tests.test_cli_daily import invoke
 
 from diff_insight.errors import InputError, SourceError
 from diff_insight.mirror import (

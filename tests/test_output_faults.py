@@ -7,6 +7,7 @@ How the faults are made, the realest way the machine allows:
 * disk full: as root (where ``mount`` works), the output directory is a small ``tmpfs`` (writes fail
   with ENOSPC, "No space left on device"). Otherwise the run's process gets a file-size limit
   (``RLIMIT_FSIZE``, writes past it fail with EFBIG); Python ignores SIGXFSZ, so it is an error too.
+  The file-size limit is also tested on its own, on every machine.
 * read-only: as root (where chmod does not stop writes), a read-only bind mount of the output
   directory onto itself (EROFS); otherwise ``chmod a-w`` on every directory (EACCES), and for root
   without ``mount`` (a container) the run also drops the capabilities that bypass file permissions
@@ -25,12 +26,13 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.cli_helpers import invoke, snapshot
 from tests.gitrepo import GitRepo
-from tests.test_hostile_repos import invoke, snapshot
 
 DAY = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 CONFIG = (
@@ -128,6 +130,45 @@ def run_args(repo: GitRepo, out: Path, cfg: Path) -> list[str]:
     return ["run", "--repo", str(repo.path), "--config", str(cfg), "--out-dir", str(out)]
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """The repository of :func:`make_repo`, its configuration and the output directory."""
+
+    root: Path
+    repo: GitRepo
+    cfg: Path
+    out: Path
+
+    def args(self, command: str) -> list[str]:
+        """The arguments of ``run`` or of ``report`` over the last two commits, into ``out``."""
+        if command == "run":
+            return run_args(self.repo, self.out, self.cfg)
+        assert command == "report", command
+        return [
+            "report",
+            str(self.repo.path),
+            "HEAD~2",
+            "HEAD",
+            "--config",
+            str(self.cfg),
+            "--out-dir",
+            str(self.out),
+        ]
+
+    def first_run(self) -> None:
+        """A successful ``run`` that fills ``out`` (in process: faster than a real process)."""
+        code, _, err = invoke(run_args(self.repo, self.out, self.cfg), self.root)
+        assert code == 0, err
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    repo = make_repo(tmp_path)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    return Workspace(tmp_path, repo, cfg, tmp_path / "out")
+
+
 def outputs(out: Path) -> dict[bytes, tuple[int, str]]:
     """The snapshot of the output directory, without the lock files (a run writes its pid in them)."""
     return {k: v for k, v in snapshot(out, set()).items() if not k.startswith(b".diff-insight/locks/")}
@@ -138,11 +179,16 @@ def no_temps(out: Path) -> None:
     assert not left, left
 
 
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert proc.returncode in (1, 2), proc.stderr
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("diff-insight: error: "), proc.stderr
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str, how: str = "") -> None:
+    """One line on stderr holding ``words``, exit code 1 or 2; ``how`` (the fault's mechanism) goes
+    into every message."""
+    assert proc.returncode in (1, 2), (how, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("diff-insight: error: "), (
+        how,
+        proc.stderr,
+    )
     for word in words:
-        assert word in proc.stderr, proc.stderr
+        assert word in proc.stderr, (how, proc.stderr)
 
 
 def _fsize_limit(limit: int) -> Callable[[], None]:
@@ -152,103 +198,83 @@ def _fsize_limit(limit: int) -> Callable[[], None]:
     return apply
 
 
-@pytest.mark.parametrize(("command", "mechanism"), [("run", "tmpfs"), ("report", "tmpfs"), ("run", "fsize")])
-def test_disk_full(tmp_path: Path, command: str, mechanism: str) -> None:
-    """``tmpfs`` falls back to ``fsize`` where mounting is not possible; ``fsize`` runs everywhere."""
-    repo = make_repo(tmp_path)
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(CONFIG, encoding="utf-8")
-    out = tmp_path / "out"
-    with tmpfs(out, "400k") if mechanism == "tmpfs" else contextlib.nullcontext(False) as small:
-        code, _, err = invoke(run_args(repo, out, cfg), tmp_path)  # setup runs in process: faster
-        assert code == 0, err
-        assert len(list(out.rglob("*.md"))) == 6
-        before = outputs(out)
-        grow(repo, 2)  # same day: the run rewrites the same six report files with much more text
-        preexec = None if small else _fsize_limit(200_000)
-        if command == "run":
-            proc = di(run_args(repo, out, cfg), tmp_path, preexec)
-        else:
-            proc = di(
-                ["report", str(repo.path), "HEAD~2", "HEAD", "--config", str(cfg), "--out-dir", str(out)],
-                tmp_path,
-                preexec,
-            )
-        reason = "No space left on device" if small else "File too large"
-        assert_one_line_error(proc, "cannot write report", reason)
-        assert proc.returncode == 1
-        assert outputs(out) == before  # reports and state untouched
-        no_temps(out)
-    if not small:  # without the limit, the same run succeeds
-        code, _, err = invoke(run_args(repo, out, cfg), tmp_path)
-        assert code == 0, err
+def check_disk_full(ws: Workspace, command: str, mechanism: str) -> None:
+    """``command`` on a full output directory made by ``mechanism``: ``tmpfs`` (``ws.out`` is a
+    small tmpfs already) or ``fsize`` (the run's process gets a file-size limit)."""
+    ws.first_run()
+    assert len(list(ws.out.rglob("*.md"))) == 6, mechanism
+    before = outputs(ws.out)
+    grow(ws.repo, 2)  # same day: the run rewrites the same six report files with much more text
+    preexec = _fsize_limit(200_000) if mechanism == "fsize" else None
+    proc = di(ws.args(command), ws.root, preexec)
+    reason = {"tmpfs": "No space left on device", "fsize": "File too large"}[mechanism]
+    assert_one_line_error(proc, "cannot write report", reason, how=mechanism)
+    assert proc.returncode == 1, mechanism
+    assert outputs(ws.out) == before, mechanism  # reports and state untouched
+    no_temps(ws.out)
+    if mechanism == "fsize":  # without the limit, the same command succeeds
+        proc = di(ws.args(command), ws.root)
+        assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.parametrize("command", ["run", "report"])
-def test_read_only_output_directory(tmp_path: Path, command: str) -> None:
-    repo = make_repo(tmp_path)
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(CONFIG, encoding="utf-8")
-    out = tmp_path / "out"
-    code, _, err = invoke(run_args(repo, out, cfg), tmp_path)  # setup runs in process: faster
-    assert code == 0, err
-    grow(repo, 2)
-    with read_only(out) as how:
-        before = outputs(out)  # (with chmod, the lock file itself stays writable: the run's pid)
-        if command == "run":
-            proc = di(run_args(repo, out, cfg), tmp_path, prefix=privileges(how))
-        else:
-            proc = di(
-                ["report", str(repo.path), "HEAD~2", "HEAD", "--config", str(cfg), "--out-dir", str(out)],
-                tmp_path,
-                prefix=privileges(how),
-            )
+def test_disk_full(ws: Workspace, command: str) -> None:
+    """A full disk, the realest way this machine allows: a 400 KB tmpfs as the output directory
+    where ``mount`` works (ENOSPC), else the file-size limit of :func:`test_file_size_limit`
+    (EFBIG); the mechanism used is named in every assertion message."""
+    with tmpfs(ws.out, "400k") as mounted:
+        check_disk_full(ws, command, "tmpfs" if mounted else "fsize")
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_file_size_limit(ws: Workspace, command: str) -> None:
+    """A file-size limit (``RLIMIT_FSIZE``: EFBIG) on the run's process, on every machine."""
+    check_disk_full(ws, command, "fsize")
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_read_only_output_directory(ws: Workspace, command: str) -> None:
+    ws.first_run()
+    grow(ws.repo, 2)
+    with read_only(ws.out) as how:
+        before = outputs(ws.out)  # (with chmod, the lock file itself stays writable: the run's pid)
+        proc = di(ws.args(command), ws.root, prefix=privileges(how))
         reason = "Read-only file system" if how.startswith("read-only") else "Permission denied"
-        assert_one_line_error(proc, reason)
-        assert outputs(out) == before, how
-    no_temps(out)
+        assert_one_line_error(proc, reason, how=how)
+        assert outputs(ws.out) == before, how
+    no_temps(ws.out)
 
 
-def test_directory_where_a_report_goes(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path)
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(CONFIG, encoding="utf-8")
-    out = tmp_path / "out"
-    code, _, err = invoke(run_args(repo, out, cfg), tmp_path)  # setup runs in process: faster
-    assert code == 0, err
-    grow(repo, 2)
-    victim = sorted(out.rglob("*-beta.md"))[-1]
+def test_directory_where_a_report_goes(ws: Workspace) -> None:
+    ws.first_run()
+    grow(ws.repo, 2)
+    victim = sorted(ws.out.rglob("*-beta.md"))[-1]
     victim.unlink()
     victim.mkdir()
     (victim / "keep.txt").write_text("mine\n", encoding="utf-8")
-    before = outputs(out)
-    proc = di(run_args(repo, out, cfg), tmp_path)
+    before = outputs(ws.out)
+    proc = di(ws.args("run"), ws.root)
     assert_one_line_error(proc, "cannot write report", victim.name)
     assert proc.returncode == 1
     # the renames are all-or-nothing up to the failing one: the state did not move
-    after = outputs(out)
+    after = outputs(ws.out)
     state_keys = [k for k in before if k.startswith(b".diff-insight/state/")]
     assert state_keys and all(after[k] == before[k] for k in state_keys)
     assert (victim / "keep.txt").read_text(encoding="utf-8") == "mine\n"
-    no_temps(out)
+    no_temps(ws.out)
 
 
-def test_directory_where_the_state_goes(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path)
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(CONFIG, encoding="utf-8")
-    out = tmp_path / "out"
-    code, _, err = invoke(run_args(repo, out, cfg), tmp_path)  # setup runs in process: faster
-    assert code == 0, err
-    (state,) = (out / ".diff-insight" / "state").glob("*.json")
+def test_directory_where_the_state_goes(ws: Workspace) -> None:
+    ws.first_run()
+    (state,) = (ws.out / ".diff-insight" / "state").glob("*.json")
     state.unlink()
     state.mkdir()
-    repo.write("docs/alpha/p1.md", "# Page 1\n\nThird text.\n")
-    repo.commit("three", DAY + timedelta(days=1))
-    proc = di(run_args(repo, out, cfg), tmp_path)
+    ws.repo.write("docs/alpha/p1.md", "# Page 1\n\nThird text.\n")
+    ws.repo.commit("three", DAY + timedelta(days=1))
+    proc = di(ws.args("run"), ws.root)
     assert_one_line_error(proc, state.name)
     assert state.is_dir() and not any(state.iterdir())
-    no_temps(out)
+    no_temps(ws.out)
 
 
 def test_mirror_recovers_from_a_fetch_killed_with_its_locks(tmp_path: Path) -> None:

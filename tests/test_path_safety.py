@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.cli_helpers import invoke, snapshot
 from tests.gitrepo import GitRepo
-from tests.test_hostile_repos import invoke, snapshot
 
 from diff_insight.mirror import mirror_name
 
@@ -196,21 +196,30 @@ def test_symlinked_state_directory_pointing_outside(repo: GitRepo, tmp_path: Pat
     assert snapshot(tmp_path, set()) == before
 
 
-@pytest.mark.parametrize("branch", ["feature/a/b", "ブランチ", "-dash", "x..y", "a b"])
-def test_state_file_names_stay_in_the_state_directory(git_repo: GitRepo, tmp_path: Path, branch: str) -> None:
+@pytest.mark.parametrize(
+    ("branch", "valid"),
+    [("feature/a/b", True), ("ブランチ", True), ("-dash", False), ("x..y", False), ("a b", False)],
+)
+def test_state_file_names_stay_in_the_state_directory(
+    git_repo: GitRepo, tmp_path: Path, branch: str, valid: bool
+) -> None:
     git_repo.write("docs/a.md", "# A\n")
     git_repo.commit("one")
-    made = True
     try:
         git_repo.git("branch", "--", branch)
+        made = True
     except RuntimeError:
-        made = False  # not a valid branch name for git: the run must say so in one line
+        made = False
+    assert made == valid, f"git {'refused' if valid else 'accepted'} the branch name {branch!r}"
     out_root = tmp_path / "out"
     code, _, err = invoke(
         ["run", "--repo", str(git_repo.path), "--branch", branch, "--out-dir", str(out_root)], tmp_path
     )
-    if not made:
+    if not valid:  # not a valid branch name for git: the run says so in one line and writes nothing
         assert code == 2 and err.count("\n") == 1 and "not a known branch" in err, err
+        assert not (out_root / ".diff-insight" / "state").exists() or not any(
+            (out_root / ".diff-insight" / "state").iterdir()
+        )
         return
     assert code == 0, err
     (state,) = (out_root / ".diff-insight" / "state").iterdir()

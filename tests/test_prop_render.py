@@ -247,6 +247,12 @@ def check_round_trip(report: Report) -> str:
     for f, rf in zip(parsed.files, report.files, strict=True):
         body = diff_body(rf.entry.change)
         assert f.diff == (body or "\n")  # the whole patch, as shown
+        change = rf.entry.change
+        if change.patch is not None and not change.binary:
+            # independent of diff_body: the source's patch itself, with NUL shown as U+FFFD and a
+            # final newline added where it lacks one
+            shown = change.patch.replace("\x00", "\ufffd")
+            assert (shown if shown.endswith("\n") else shown + "\n") in f.diff
     check_structure(text, report)
     return text
 

@@ -24,6 +24,7 @@ from tests.site_helpers import (
     BINARY_FILE,
     HUGE_FILE,
     HUGE_LINES,
+    LOCALES,
     RENAMED_FROM,
     RENAMED_TO,
     SampleSite,
@@ -35,7 +36,6 @@ from diff_insight.site import build_site
 
 pytest_plugins = ["tests.browser"]
 
-LOCALES = ("ja_JP", "zh_CN", "en_US")
 INDEX_DAYS = 5
 """``[site] index_days`` default."""
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2,}")
@@ -110,14 +110,17 @@ def _lang(gp: GuardedPage) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_landing_page_links_every_locale(server: SiteServer, open_page: OpenPage) -> None:
+def test_landing_page_links_every_locale(
+    server: SiteServer, open_page: OpenPage, expected: list[Expected]
+) -> None:
     gp = open_page(server, "index.html")
     for locale in LOCALES:
         assert _hrefs(gp, f'main a[hreflang="{bcp47(locale)}"]') == [f"{locale}/index.html"], locale
     gp.page.locator('main a[hreflang="ja-JP"]').click()
     gp.page.wait_for_url(server.url("ja_JP/index.html"))
     assert _lang(gp) == "ja-JP"
-    assert gp.page.locator("section.day").count() >= 1
+    ja_days = {e.day for e in _of(expected, "ja_JP")}
+    assert gp.page.locator("section.day").count() == min(len(ja_days), INDEX_DAYS) == 3
     gp.guard.check()
 
 
@@ -202,7 +205,7 @@ def test_diffs_are_closed_and_open_highlighted_on_click(
     report, index = _report_with_both_kinds(expected, "en_US")
     gp = open_page(server, report.page)
     details = gp.page.locator("details.diff")
-    assert details.count() >= 1
+    assert details.count() == sum(1 for d in report.diffs if d)
     assert details.evaluate_all("ds => ds.filter(d => d.open).length") == 0, "a diff is open by default"
     section = gp.page.locator("section.file").nth(index)
     assert section.locator("h3").inner_text().strip() == report.paths[index]

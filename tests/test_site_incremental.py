@@ -180,14 +180,12 @@ def test_a_killed_build_leaves_no_partial_file_and_the_next_build_repairs_it(tmp
             proc.send_signal(signal.SIGKILL)
         finally:
             proc.wait()
-        if round_ == 0:
-            assert killed, "the build ended before it could be killed"
-        if killed:
-            for p in site.rglob("*.html"):  # every page present is complete
-                assert p.read_bytes().rstrip().endswith(b"</html>"), p
-            # temporary files only in the staging folder, never among the pages
-            temps = [p for p in site.rglob("*") if p.name.endswith(".tmp")]
-            assert all(p.parent.name == STAGE for p in temps), temps
+        assert killed, f"round {round_}: the build ended before it could be killed"
+        for p in site.rglob("*.html"):  # every page present is complete
+            assert p.read_bytes().rstrip().endswith(b"</html>"), p
+        # temporary files only in the staging folder, never among the pages
+        temps = [p for p in site.rglob("*") if p.name.endswith(".tmp")]
+        assert all(p.parent.name == STAGE for p in temps), temps
         if round_ == 1:  # undo the change so that the result must equal the clean build
             extra.write_text(extra.read_text("utf-8").replace("summary: 'X ", "summary: '", 1), "utf-8")
     summary = build_site(sample.reports_dir, site, sample.site)

@@ -21,12 +21,11 @@ import yaml
 from click.testing import CliRunner
 from tests.browser import PHONE, GuardedPage, OpenPage, SiteServer, build_site_cli, horizontal_overflow
 from tests.gitrepo import GitRepo
+from tests.site_helpers import LOCALES
 
 from diff_insight.cli import cli
 
 pytest_plugins = ["tests.browser"]
-
-LOCALES = ("ja_JP", "zh_CN", "en_US")
 
 # what documentation content carries (it reaches the site in diffs, headings → titles, file names)
 DOC_PAYLOADS = (

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from tests.gitrepo import GitRepo
+from tests.gitrepo import GitRepo, numstat
 
 from diff_insight.errors import SourceError
 from diff_insight.model import ChangeSet, EntryKind, FileChange, Status
@@ -28,25 +28,6 @@ def read_changes(repo: GitRepo, base: str, head: str) -> ChangeSet:
     change_set, reader = open_git(repo.path, base, head)
     reader.close()
     return change_set
-
-
-def numstat(repo: GitRepo, base: str, head: str) -> dict[str, tuple[int, int] | None]:
-    """``git diff --numstat -M`` by (new) path, ``None`` for binary files."""
-    tokens = repo.run("diff", "-z", "--numstat", "-M", base, head).split(b"\0")
-    out: dict[str, tuple[int, int] | None] = {}
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        i += 1
-        if not tok:
-            continue
-        added, deleted, path = tok.split(b"\t", 2)
-        if not path:
-            path = tokens[i + 1]
-            i += 2
-        counts = None if added == b"-" else (int(added), int(deleted))
-        out[path.decode("utf-8", "replace")] = counts
-    return out
 
 
 def git_patch(repo: GitRepo, base: str, head: str, change: FileChange) -> str | None:
