@@ -21,7 +21,7 @@ browser-deps:
 	@pkgs=; [ -x $(CHROMIUM) ] || pkgs=chromium; [ -f $(CJK_FONT) ] || pkgs="$$pkgs fonts-noto-cjk"; pkgs=$$(echo $$pkgs); \
 	if [ -z "$$pkgs" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=; \
-	elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; \
 	else echo "make: the browser tests need Debian's $$pkgs; this user is neither root nor has sudo: run 'apt-get install $$pkgs' as root, then make again" >&2; exit 1; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
 		echo "make: the browser tests need Chromium at $(CHROMIUM) and Noto CJK fonts, and there is no apt-get to install them: install them, then make again" >&2; exit 1; fi; \

@@ -37,5 +37,7 @@ def test_one_input(data: bytes) -> None:
     check_valid_document(_common.WORKDIR, {"files": files})
 
 
+# read_compare returns the SourceError of bad input after checking it is one line naming the
+# file, and a valid document must read back (tests/test_prop_compare_json.py): nothing else is allowed
 if __name__ == "__main__":
-    _common.main(test_one_input)
+    _common.main(test_one_input, allowed=())

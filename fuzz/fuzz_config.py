@@ -18,5 +18,7 @@ def test_one_input(data: bytes) -> None:
     load(_common.WORKDIR, data)
 
 
+# load returns the ConfigError of bad input after checking it is one line naming the file, and a
+# loaded Config's derived values must not raise (tests/test_prop_config.py): nothing else is allowed
 if __name__ == "__main__":
-    _common.main(test_one_input)
+    _common.main(test_one_input, allowed=())

@@ -95,5 +95,6 @@ def test_one_input(data: bytes) -> None:
     check_round_trip(build(atheris.FuzzedDataProvider(data)))
 
 
+# render then parse must round-trip with no exception (tests/test_prop_render.py): nothing is allowed
 if __name__ == "__main__":
-    _common.main(test_one_input)
+    _common.main(test_one_input, allowed=())

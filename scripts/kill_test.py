@@ -8,7 +8,7 @@ several days of commits (or clones the shared sample bundle with ``--sample``), 
 1. ``diff-insight run`` with the facts engine into ``facts/``,
 2. ``diff-insight run --engine llm`` into ``llm/``, against a loopback LLM server started here
    (tests/llm_server.py),
-3. ``diff-insight site build facts/reports site`` (when the command exists).
+3. ``diff-insight site build facts/reports site``.
 
 It prepares an initial state (the job run on an earlier commit), then runs the job uninterrupted
 from a copy of it: the reference. Then, 20 times, from a fresh copy of the initial state, it runs
@@ -27,7 +27,9 @@ state update (every report is in place), site build, and random moments. After e
 
 then runs the whole job again, uninterrupted, and compares every output (reports, site, state
 without its ``processed_at`` time) byte for byte with the reference. One line per kill, then
-``N/20 recoveries with byte-identical outputs``. Exit code 0 only when all recovered.
+``N/20 recoveries with byte-identical outputs``. A run whose step finished (or failed) before its
+trigger fired was not killed: it is not counted as a recovery, and the summary says how many were
+not killed. Exit code 0 only when every requested kill was a real kill and recovered.
 
     .venv/bin/python scripts/kill_test.py [--kills 20] [--seed 1] [--sample] [--keep]
 """
@@ -58,10 +60,12 @@ from tests.gitrepo import GitRepo  # noqa: E402
 from tests.llm_server import FakeLLMServer  # noqa: E402
 from tests.test_llm_writer import docs_model  # noqa: E402
 
+from diff_insight.pipeline import STAGE_DIR  # noqa: E402
 from diff_insight.render.markdown import parse_report  # noqa: E402
+from diff_insight.site.builder import STAGE as SITE_STAGE  # noqa: E402
 
 KEY = "sk-kill-test-0000"
-SAMPLE = Path("/work/shared/data/powershell-docs-sample.bundle")
+SAMPLE = ROOT.parent / "shared" / "data" / "powershell-docs-sample.bundle"
 CATEGORIES = ("compute", "storage", "network", "identity")
 LOCALES = ("ja_JP", "zh_CN", "en_US")
 START = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
@@ -151,13 +155,6 @@ class Job:
     steps: list[Step] = field(default_factory=list)
 
 
-def has_site_command(env: dict[str, str]) -> bool:
-    proc = subprocess.run(
-        [sys.executable, "-m", "diff_insight", "site", "--help"], env=env, capture_output=True, check=False
-    )
-    return proc.returncode == 0
-
-
 def make_job(url: str, cfg: Path, env: dict[str, str]) -> Job:
     job = Job(url, cfg, env)
 
@@ -173,14 +170,13 @@ def make_job(url: str, cfg: Path, env: dict[str, str]) -> Job:
 
     job.steps.append(Step("facts", run("facts"), lambda w: [w / "facts"]))
     job.steps.append(Step("llm", run("llm", "--engine", "llm"), lambda w: [w / "llm"]))
-    if has_site_command(env):  # the site step: one line
-        job.steps.append(
-            Step(
-                "site",
-                lambda w: ["site", "build", str(w / "facts" / "reports"), str(w / "site")],
-                lambda w: [w / "site"],
-            )
+    job.steps.append(
+        Step(
+            "site",
+            lambda w: ["site", "build", str(w / "facts" / "reports"), str(w / "site")],
+            lambda w: [w / "site"],
         )
+    )
     return job
 
 
@@ -239,24 +235,14 @@ def run_job(job: Job, work: Path, steps: list[Step] | None = None) -> dict[str, 
 def staged_count(out: Path) -> int:
     """How many reports are staged (temporary files) in the output directory's staging area."""
     try:
-        return sum(1 for n in os.listdir(out / ".diff-insight" / "tmp") if n.startswith(".tmp-"))
+        return sum(1 for n in os.listdir(out / STAGE_DIR) if n.startswith(".tmp-"))
     except OSError:
         return 0
 
 
-def staged(out: Path) -> bool:
-    stage = out / ".diff-insight" / "tmp"
-    try:
-        if any(n.startswith(".tmp-") for n in os.listdir(stage)):
-            return True
-    except OSError:
-        pass
-    return False
-
-
-SITE_STAGE = ".diff-insight-tmp"
-"""The site builder's staging folder in the site directory: files are written there and renamed
-into place, so a kill can leave temporary files there (and only there); the next build clears it."""
+# SITE_STAGE: the site builder's staging folder in the site directory: files are written there and
+# renamed into place, so a kill can leave temporary files there (and only there); the next build
+# clears it.
 
 
 def outside_work(out: Path) -> list[Path]:
@@ -319,9 +305,6 @@ def plans(
     names = [s.name for s in job.steps]
     kinds = ["fetch", "analysis", "llm", "writing", "state", "site", "random"]
     weights = {"fetch": 3, "analysis": 3, "llm": 4, "writing": 3, "state": 2, "site": 3, "random": 2}
-    if "site" not in names:
-        weights["random"] += weights.pop("site")
-        kinds.remove("site")
     order = [k for k in kinds for _ in range(weights[k])]
     while len(order) < n:
         order.append("random")
@@ -569,7 +552,7 @@ def main() -> int:
                     t = time.monotonic() - t0
                     if not m["fetched"] and fetch_mark(ref_dir, step).exists():
                         m["fetched"] = t + 0.05  # a local fetch takes a few tens of milliseconds
-                    if not m["staged"] and step.name != "site" and staged(ref_dir / step.name):
+                    if not m["staged"] and step.name != "site" and staged_count(ref_dir / step.name) > 0:
                         m["staged"] = t
                     time.sleep(0.0005)
                 finish(proc, step)
@@ -605,7 +588,7 @@ def main() -> int:
             flush=True,
         )
 
-        ok = 0
+        ok = not_killed = 0
         for n, plan in enumerate(
             plans(rng, job, ref_durations, marks, server, llm_requests, reference, initial, args.kills), 1
         ):
@@ -627,8 +610,15 @@ def main() -> int:
             }
             if states != expected_states:
                 problems.append("state files differ from the reference after the rerun")
-            result = "recovered, byte-identical" if not problems else "FAILED: " + "; ".join(problems[:3])
-            ok += not problems
+            killed = what == "killed"
+            not_killed += not killed
+            if problems:
+                result = "FAILED: " + "; ".join(problems[:3])
+            elif not killed:
+                result = "NOT KILLED: not counted as a recovery"
+            else:
+                result = "recovered, byte-identical"
+            ok += killed and not problems
             print(
                 f"kill {n:2d}: {plan.phase:<16} {plan.step:<5} {plan.describe:<40} {what} at {at:.3f} s -> {result}",
                 flush=True,
@@ -636,7 +626,10 @@ def main() -> int:
             if not problems:
                 shutil.rmtree(kill_dir)
 
-    print(f"{ok}/{args.kills} recoveries with byte-identical outputs", flush=True)
+    summary = f"{ok}/{args.kills} recoveries with byte-identical outputs"
+    if not_killed:
+        summary += f"; {not_killed} run(s) not killed (the step ended before its trigger)"
+    print(summary, flush=True)
     if not args.keep and ok == args.kills:
         shutil.rmtree(work_root)
     return 0 if ok == args.kills else 1
