@@ -296,3 +296,22 @@ def test_literal_prefix(template: str, prefix: str) -> None:
 def test_literal_prefix_rejects_an_invalid_template() -> None:
     with pytest.raises(ConfigError, match="unknown placeholder"):
         literal_prefix("a/{nope}/{locale}/{category}.md")
+
+
+def test_write_all_modes_new_files_by_umask_and_keeps_replaced_ones(tmp_path: Path) -> None:
+    from diff_insight.pipeline import write_all
+
+    kept = tmp_path / "r" / "kept.md"
+    kept.parent.mkdir()
+    kept.write_text("old", encoding="utf-8")
+    kept.chmod(0o640)
+    new = tmp_path / "r" / "new.md"
+    old = os.umask(0o077)
+    try:
+        write_all([(kept, "one"), (new, "two")], stage_dir=tmp_path / ".diff-insight" / "tmp")
+    finally:
+        os.umask(old)
+    assert kept.read_text(encoding="utf-8") == "one" and new.read_text(encoding="utf-8") == "two"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept.md", "new.md", "r"]

@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -214,16 +215,32 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _open_temp(directory: Path, name: str) -> tuple[int, Path]:
-    """Create a new temp file next to the target, with the usual (umask-governed) mode."""
+def write_temp(directory: Path, text: str, *, target: Path, name: Callable[[str], str]) -> Path:
+    """A new file in ``directory`` holding ``text`` (UTF-8, ``\n`` newlines), flushed and fsynced,
+    to be renamed onto ``target`` by the caller. Its name is ``name(random_hex)``; it gets the
+    umask's mode for a new ``target`` and keeps the mode of an existing one. Removed again when
+    anything fails."""
     for _ in range(100):
-        candidate = directory / f".{name}.{secrets.token_hex(4)}.tmp"
+        temp = directory / name(secrets.token_hex(4))
         try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
-        return fd, candidate
-    raise FileExistsError(f"no free temporary file name in {directory}")
+        break
+    else:
+        raise FileExistsError(f"no free temporary file name in {directory}")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            with contextlib.suppress(FileNotFoundError):  # a new target: the umask's mode
+                os.fchmod(handle.fileno(), stat.S_IMODE(os.stat(target).st_mode))
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return temp
 
 
 def atomic_write_text(path: Path, text: str, *, temp_dir: Path | None = None) -> None:
@@ -240,22 +257,8 @@ def atomic_write_text(path: Path, text: str, *, temp_dir: Path | None = None) ->
         path.parent.mkdir(parents=True, exist_ok=True)
         if temp_dir is not None:
             temp_dir.mkdir(parents=True, exist_ok=True)
-        fd, temp = _open_temp(temp_dir if temp_dir is not None else path.parent, path.name)
-        try:
-            handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        except BaseException:
-            os.close(fd)
-            raise
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-        except FileNotFoundError:
-            pass
-        else:
-            os.chmod(temp, mode)
+        directory = temp_dir if temp_dir is not None else path.parent
+        temp = write_temp(directory, text, target=path, name=lambda token: f".{path.name}.{token}.tmp")
         os.replace(temp, path)
         temp = None
     except (OSError, UnicodeError) as exc:

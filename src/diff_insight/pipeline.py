@@ -10,8 +10,6 @@ import logging
 import multiprocessing
 import os
 import re
-import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -29,7 +27,7 @@ from diff_insight.categories import Categorizer
 from diff_insight.config import Config
 from diff_insight.errors import RenderError
 from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
-from diff_insight.paths import fsync_directory, render_out_path
+from diff_insight.paths import fsync_directory, render_out_path, write_temp
 from diff_insight.render.markdown import FileParts, diff_block, render_file_parts, render_report
 from diff_insight.report import (
     FileEntry,
@@ -524,13 +522,6 @@ def remove_stale_temps(directory: Path) -> list[Path]:
     return removed
 
 
-def _file_mode() -> int:
-    """The mode a new file gets under the process umask (``0o666 & ~umask``)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 STAGE_DIR = Path(".diff-insight") / "tmp"
 """Where :func:`write_all` stages the reports of a run, relative to the output root."""
 
@@ -551,14 +542,14 @@ def write_all(items: Sequence[tuple[Path, str]], *, stage_dir: Path | None = Non
     renames leaves nothing in the report directories; where ``stage_dir`` is not given or is on
     another file system than a report's directory, next to the report instead. Stale temporary
     files of dead processes are removed from both places (:func:`remove_stale_temps`).
-    New reports get the umask's mode (not ``mkstemp``'s 0600), a replaced report keeps its
-    mode, and the directories are fsynced after the renames, so the renames are durable before
-    the caller (a daily run) records the state."""
-    staged: list[tuple[str, Path]] = []
+    New reports get the umask's mode, a replaced report keeps its mode (:func:`write_temp`), and
+    the directories are fsynced after the renames, so the renames are durable before the caller (a
+    daily run) records the state."""
+    staged: list[tuple[Path, Path]] = []
     current: Path | None = None
     done = False
     made_stage = False
-    mode = _file_mode()
+    prefix = f".tmp-{os.getpid()}-"
     try:
         if stage_dir is not None and items:
             made_stage = not stage_dir.exists()
@@ -572,17 +563,7 @@ def write_all(items: Sequence[tuple[Path, str]], *, stage_dir: Path | None = Non
             where = (
                 stage_dir if stage_dir is not None and _same_device(stage_dir, path.parent) else path.parent
             )
-            fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=".md", dir=where)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-                fh.flush()
-                try:
-                    keep = stat.S_IMODE(os.stat(path).st_mode)
-                except FileNotFoundError:
-                    keep = mode
-                os.fchmod(fh.fileno(), keep)
-                os.fsync(fh.fileno())
+            staged.append((write_temp(where, text, target=path, name=lambda t: f"{prefix}{t}.md"), path))
         for tmp, path in staged:
             current = path
             os.replace(tmp, path)

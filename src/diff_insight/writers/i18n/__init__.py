@@ -26,7 +26,6 @@ FALLBACK = "en_US"
 PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
 
 
-
 @lru_cache(maxsize=256)
 def _babel_locale(name: str) -> Locale:
     """``Locale.parse`` once per name (it scans Babel's data directory at every call)."""
