@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from tests.github_server import FakeGitHub, error, primary_limit, secondary_limit
-from tests.gitrepo import GitRepo
+from tests.gitrepo import GitRepo, numstat
 
 from diff_insight.errors import SourceError
 from diff_insight.model import FileChange, Status
@@ -78,27 +78,10 @@ def _tree_contents(repo: GitRepo, commit: str) -> dict[tuple[str, str], bytes]:
     return result
 
 
-def _numstat(repo: GitRepo, base: str, head: str) -> dict[str, tuple[int, int]]:
-    tokens = repo.run("diff", "-M", "--numstat", "-z", base, head).split(b"\0")
-    result: dict[str, tuple[int, int]] = {}
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        i += 1
-        if not tok:
-            continue
-        added, deleted, path = tok.decode().split("\t", 2)
-        if not path:  # rename: old and new paths follow
-            path = tokens[i + 1].decode()
-            i += 2
-        result[path] = (int(added), int(deleted))
-    return result
-
-
 def _compare_payload(repo: GitRepo, side: str, merge_base: str, head: str) -> dict[str, Any]:
     """What GitHub's compare endpoint answers for ``side...head``, made with the git CLI."""
     raw = repo.run("diff", "-M", "--raw", "-z", "--no-abbrev", merge_base, head).split(b"\0")
-    numstat = _numstat(repo, merge_base, head)
+    counts = numstat(repo, merge_base, head)
     patches = {d.path: d.patch for d in parse_diff(repo.run("diff", "-M", merge_base, head))}
     files: list[dict[str, Any]] = []
     i = 0
@@ -115,7 +98,9 @@ def _compare_payload(repo: GitRepo, side: str, merge_base: str, head: str) -> di
             i += 1
         status = _STATUS[letter[0]]
         path = old if status == "removed" else new
-        additions, deletions = numstat[path]
+        counts_of_path = counts[path]
+        assert counts_of_path is not None, path  # the test ranges have no binary files
+        additions, deletions = counts_of_path
         ref = merge_base if status == "removed" else head
         entry: dict[str, Any] = {
             "sha": old_id if status == "removed" else new_id,
@@ -208,7 +193,7 @@ def big_range(tmp_path_factory: pytest.TempPathFactory) -> Range:
     assert repo.git("merge-base", side, head).strip() == merge_base
 
     payload = _compare_payload(repo, side, merge_base, head)
-    numstat = _numstat(repo, merge_base, head)
+    counts = numstat(repo, merge_base, head)
     by_name = {f["filename"]: f for f in payload["files"]}
     large = [p for p, f in by_name.items() if f["additions"] > 100][:5]
     omitted = sorted(
@@ -226,7 +211,7 @@ def big_range(tmp_path_factory: pytest.TempPathFactory) -> Range:
     )
     assert len(large) == 5 and len(omitted) == 13
     contents = {**_tree_contents(repo, merge_base), **_tree_contents(repo, head)}
-    return Range(repo, merge_base, side, head, payload, contents, omitted, numstat)
+    return Range(repo, merge_base, side, head, payload, contents, omitted, counts)
 
 
 def _serve(srv: FakeGitHub, rng_: Range) -> None:
