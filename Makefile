@@ -11,7 +11,7 @@ BROWSER_PACKAGES := chromium fonts-noto-cjk
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip setuptools
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
