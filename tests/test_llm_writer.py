@@ -472,3 +472,44 @@ def test_a_path_changed_twice_in_a_patch_series_gets_an_answer_per_change(
         assert rep.files[0].explanation.startswith(f"[{loc}] adds: The alpha addition")
         assert rep.files[1].explanation.startswith(f"[{loc}] adds: The beta addition")
         assert [m["engine"] for m in rep.front_matter["files"]] == ["llm", "llm"]
+
+
+def test_a_failed_call_for_one_change_of_a_path_marks_only_that_change_as_a_fallback(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    """A patch series changes one path twice: a date bump (exact, no call) and an addition whose
+    call fails. Only the second change is a fallback; the date bump keeps its exact facts text."""
+    git_repo.write("docs/a.md", "---\nms.date: 01/02/2025\n---\n# A\n\nThe first paragraph.\n")
+    git_repo.commit("c1")
+    git_repo.write("docs/a.md", "---\nms.date: 03/04/2025\n---\n# A\n\nThe first paragraph.\n")
+    git_repo.commit("c2")
+    git_repo.write(
+        "docs/a.md",
+        "---\nms.date: 03/04/2025\n---\n# A\n\nThe first paragraph.\n\nThe beta addition covers limits.\n",
+    )
+    git_repo.commit("c3")
+    series = tmp_path / "series.patch"
+    series.write_text(git_repo.git("format-patch", "--stdout", "HEAD~2"), encoding="utf-8")
+
+    def fail_files(req: RecordedRequest) -> str:
+        return "[]" if req.schema_name == "file_notes" else docs_model(req)
+
+    with FakeLLMServer(api_key=SECRET, responder=fail_files, retry_after=0.01) as srv:
+        locales = [arg for loc in LOCALES for arg in ("--locale", loc)]
+        code, out, err = run(
+            ["report", "--patch", str(series), "--engine", "llm", *locales, "--json"], tmp_path, srv
+        )
+        assert code == 0, err
+        file_calls = [r for r in srv.completions if r.schema_name == "file_notes"]
+    assert file_calls and all("beta addition" in first_user(r) for r in file_calls)
+    assert not any("-ms.date: 01/02/2025" in first_user(r) for r in file_calls)  # no call for the bump
+    written = json.loads(out)
+    assert len(written) == 3
+    for w in written:
+        rep = parse_report(Path(w["path"]).read_text(encoding="utf-8"))
+        metas = rep.front_matter["files"]
+        assert [f.path for f in rep.files] == ["docs/a.md", "docs/a.md"]
+        assert [m["engine"] for m in metas] == ["facts", "facts"]
+        assert "note" not in metas[0], metas[0]
+        assert metas[1]["note"] == "fallback: model call failed (LLMInvalidOutput)"
+        assert rep.front_matter["llm"]["fallback_files"] == ["docs/a.md"]

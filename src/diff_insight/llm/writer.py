@@ -164,7 +164,8 @@ class LLMWriter:
         self.prompt_versions = prompt_versions()
         self._files: dict[tuple[str, int], _FileResult] = {}
         """Answers by :func:`_key`: a path changed twice (a patch series) gets an answer per change."""
-        self._fallback_reason: dict[str, str] = {}
+        self._fallback_reason: dict[tuple[str, int], str] = {}
+        """Why an entry (by :func:`_key`) has the facts engine's text instead of a model answer."""
         self._overviews: dict[str, dict[str, Any]] = {}
         self._overview_fallback: dict[str, str] = {}
         """Categories whose overview call failed (their overview is the facts engine's), and why."""
@@ -180,7 +181,7 @@ class LLMWriter:
             r = self._files.get(_key(e))
             if r is None:
                 reason = self._fallback_reason.get(
-                    e.path, "exact" if not self._needs_model(e) else "no model result"
+                    _key(e), "exact" if not self._needs_model(e) else "no model result"
                 )
                 out.append(
                     FileText(
@@ -344,6 +345,7 @@ class LLMWriter:
             file_schema(self._locales),
             "file_notes",
             tuple(rep.path for rep, _ in batch),
+            [m for rep, members in batch for m in (rep, *members)],
         )
         method = "cluster" if cluster else "whole"
         self._store(result, batch, method)
@@ -388,7 +390,14 @@ class LLMWriter:
             files=[self._file_item(rep, nonce, [n or "" for n in notes])],
         )
         result = await self._call(
-            "reduce", "file", user, nonce, file_schema(self._locales), "file_notes", (rep.path,)
+            "reduce",
+            "file",
+            user,
+            nonce,
+            file_schema(self._locales),
+            "file_notes",
+            (rep.path,),
+            [rep, *members],
         )
         self._store(result, [(rep, members)], "parts")
 
@@ -459,7 +468,10 @@ class LLMWriter:
         schema: type[BaseModel],
         schema_name: str,
         paths: tuple[str, ...],
+        answers_for: Sequence[FileEntry] = (),
     ) -> Any:
+        """One model call for ``paths``. When it fails, the entries it was to answer for
+        (``answers_for``: representatives and their cluster members) fall back to the facts engine."""
         messages = self._messages(user, nonce)
         est = sum(estimate_tokens(m["content"]) for m in messages)
         planned = PlannedCall(kind, role, paths, est)
@@ -479,9 +491,8 @@ class LLMWriter:
         except LLMError as exc:
             log.warning("model call for %s failed, using the facts engine: %s", ", ".join(paths[:3]), exc)
             self._last_failure = f"model call failed ({type(exc).__name__})"
-            if kind != "overview":  # a failed overview leaves the files' own answers standing
-                for p in paths:
-                    self._fallback_reason[p] = self._last_failure
+            for e in answers_for:  # a failed overview answers for none: the files' own answers stand
+                self._fallback_reason[_key(e)] = self._last_failure
             self.usage.fallbacks += 1
             return None
         planned.cached = bool(info.cached)
@@ -509,7 +520,7 @@ class LLMWriter:
             "answers": len(calls),
             "input_tokens": sum(c.input_tokens for c in calls),
             "output_tokens": sum(c.output_tokens for c in calls),
-            "fallback_files": sorted(p for p in wanted if p in self._fallback_reason),
+            "fallback_files": sorted({p for p, _ in self._fallback_reason if p in wanted}),
         }
         if category in self._overview_fallback:  # the summary and highlights are the facts engine's
             meta["overview"] = f"fallback: {self._overview_fallback[category]}"
@@ -541,7 +552,7 @@ class LLMWriter:
 
     def _fallback(self, entries: Sequence[FileEntry], reason: str) -> None:
         for e in entries:
-            self._fallback_reason[e.path] = reason
+            self._fallback_reason[_key(e)] = reason
         self.usage.fallbacks += 1
 
 
