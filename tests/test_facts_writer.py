@@ -1019,3 +1019,26 @@ def test_a_path_twice_in_one_cluster_counts_only_the_other_files_as_peers() -> N
         sentence = w.cluster_sentence(twice, locale)
         assert "b.md" in sentence
         assert sentence == w.cluster_sentence(once, locale)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_a_table_the_patch_shows_no_name_for_is_not_named_with_empty_quotes(locale: str) -> None:
+    """A hunk that starts inside a table shows neither the heading above it nor its header: the
+    analysis gives the table an empty name, and no sentence may quote that empty name."""
+    rows = F.TableRowsChanged("", 0, 1, 0, removed_keys=("gpt-4o-realtime-preview",))
+    e = entry("concepts/model-retirements.md", [rows], basis="patch")
+    texts, overview = run([e], locale)
+    cat = catalog(locale)
+    empty_quote = cat.quote("")
+    assert empty_quote.strip()  # the catalog's quotes are visible, so the check below can fail
+    for text in all_text(texts, overview):
+        assert empty_quote not in text, text
+    assert "gpt-4o-realtime-preview" in texts[0].explanation
+    # with header cells but no name, the table is named by its columns
+    named = entry(
+        "concepts/model-retirements.md",
+        [F.TableRowsChanged("", 0, 1, 0, removed_keys=("x",), columns=("Model", "Version"))],
+        basis="patch",
+    )
+    (text,), _ = run([named], locale)
+    assert cat.quote("Model") in text.explanation and cat.quote("Version") in text.explanation

@@ -294,9 +294,11 @@ _Values = dict[str, Any]
 def _table_naming(name: str, columns: Sequence[str]) -> tuple[str, list[str]]:
     """How a table can be named: ``("named", [heading])``, ``("columns", header cells)`` or
     ``("none", [])``. The analysis names a table after the heading above it, else after its header
-    cells joined with `` | ``, else ``table``; a second table of the same name gets `` (2)``."""
-    if _TABLE_FALLBACK.match(name):
-        return "none", []
+    cells joined with `` | ``, else it is empty (a hunk that shows neither); a second table of the same
+    name gets `` (2)``."""
+    if not name.strip() or _TABLE_FALLBACK.match(name):
+        cols = [c for c in columns if c.strip()]
+        return ("columns", cols[:4]) if cols else ("none", [])
     if " | " not in name:
         return "named", [_TABLE_COPY.sub("", name)]
     cols = [c for c in columns if c.strip()] or [c for c in name.split(" | ") if c.strip()]
