@@ -404,3 +404,17 @@ def test_formatting_only_is_not_claimed_beside_a_new_section() -> None:
     assert a.facts == (F.SectionAdded("New section", 2, 3),)
     b = analyze("# A\n\nText here.\n\n* one\n* two\n", "# A\n\nText here.\n\n- one\n- two\n")
     assert [type(f) for f in b.facts] == [F.FormattingOnly]
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_footnote_marker_inserted_into_a_sentence_is_not_a_word_insertion(full: bool) -> None:
+    """``<sup>4</sup>`` added after a word is markup around no words: no ``words_inserted`` fact
+    (which would otherwise name the file in its title), while a real word beside it still is one."""
+    old = "# Limits\n\nStreaming is available for all models in the service today.\n"
+    marker = "# Limits\n\nStreaming <sup>4</sup> is available for all models in the service today.\n"
+    a = analyze(old, marker, full=full)
+    assert a.of(F.WordsInserted) == []
+    assert a.of(F.TextEdited) == []
+    word = "# Limits\n\nStreaming <sup>4</sup> is available for all paid models in the service today.\n"
+    b = analyze(old, word, full=full)
+    assert [f.text for f in b.of(F.WordsInserted) if isinstance(f, F.WordsInserted)] == ["paid"]

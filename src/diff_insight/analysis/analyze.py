@@ -236,6 +236,16 @@ def _short_phrase(text: str) -> bool:
     return len(text.split()) <= 6 and any(c.isalpha() for c in text)
 
 
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def _markup_only(text: str) -> bool:
+    """Inserted or deleted text that is HTML markup around no words: a footnote marker such as
+    ``<sup>4</sup>``, a ``<br>``. Formatting, not a phrase."""
+    bare = _HTML_TAG.sub("", text)
+    return bare != text and not any(c.isalpha() for c in bare)
+
+
 def _word_edits(acc: _Acc, wd: WordDiff, text_changed: bool) -> None:
     """Record short insertions and deletions inside a line; a line edited beyond short phrases
     counts as edited text."""
@@ -245,11 +255,13 @@ def _word_edits(acc: _Acc, wd: WordDiff, text_changed: bool) -> None:
         acc.text_added += 1
         acc.text_removed += 1
         return
-    short_ins = [t for t in wd.inserted if _short_phrase(t)]
-    short_del = [t for t in wd.deleted if _short_phrase(t)]
+    inserted = [t for t in wd.inserted if not _markup_only(t)]
+    deleted = [t for t in wd.deleted if not _markup_only(t)]
+    short_ins = [t for t in inserted if _short_phrase(t)]
+    short_del = [t for t in deleted if _short_phrase(t)]
     acc.inserted.extend(short_ins)
     acc.deleted.extend(short_del)
-    if len(short_ins) != len(wd.inserted) or len(short_del) != len(wd.deleted):
+    if len(short_ins) != len(inserted) or len(short_del) != len(deleted):
         acc.text_added += 1
         acc.text_removed += 1
 
