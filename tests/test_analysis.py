@@ -418,3 +418,94 @@ def test_a_footnote_marker_inserted_into_a_sentence_is_not_a_word_insertion(full
     word = "# Limits\n\nStreaming <sup>4</sup> is available for all paid models in the service today.\n"
     b = analyze(old, word, full=full)
     assert [f.text for f in b.of(F.WordsInserted) if isinstance(f, F.WordsInserted)] == ["paid"]
+
+
+_REF_OLD = (
+    "# Tab completion\n\nFor more information, see [ArgumentCompleter][ArgumentCompleter].\n\n"
+    "![Tab and menu completion examples](media/tab-menu-complete.gif)\n\n"
+    "<!-- link references -->\n"
+    "[ArgumentCompleter]: /powershell/module/argumentcompleter\n"
+    "[ValidateSet]: /powershell/module/validateset\n"
+)
+_REF_NEW = (
+    "# Tab completion\n\nFor more information, see [ArgumentCompleter][04].\n\n"
+    "![Tab and menu completion examples][07]\n\n"
+    "<!-- link references -->\n"
+    "[04]: /powershell/module/argumentcompleter\n"
+    "[05]: /powershell/module/validateset-v2\n"
+    "[07]: media/tab-menu-complete.gif\n"
+)
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_reference_labels_renamed_and_links_moved_to_reference_style_change_no_link(full: bool) -> None:
+    """Reference definitions renamed to numbers (`[ArgumentCompleter]: u` → `[04]: u`) and an image
+    rewritten in reference style (`![alt](u)` → `![alt][07]` + `[07]: u`) change no link a reader
+    sees; a definition whose URL changed is still a retargeted link."""
+    a = analyze(_REF_OLD, _REF_NEW, full=full)
+    assert a.of(F.LinkRelabeled) == []
+    assert a.of(F.ImageRemoved) == [] and a.of(F.ImageAdded) == []
+    added = [(f.text, f.url) for f in a.of(F.LinkAdded) if isinstance(f, F.LinkAdded)]
+    removed = [(f.text, f.url) for f in a.of(F.LinkRemoved) if isinstance(f, F.LinkRemoved)]
+    # the ValidateSet definition got a new label *and* a new URL: one link out, one in
+    assert added == [("05", "/powershell/module/validateset-v2")]
+    assert removed == [("ValidateSet", "/powershell/module/validateset")]
+    retargeted = analyze(
+        _REF_OLD,
+        _REF_OLD.replace("[ValidateSet]: /powershell/module/validateset", "[ValidateSet]: /new"),
+        full=full,
+    )
+    assert [
+        (f.text, f.old, f.new) for f in retargeted.of(F.LinkRetargeted) if isinstance(f, F.LinkRetargeted)
+    ] == [("ValidateSet", "/powershell/module/validateset", "/new")]
+
+
+def test_only_renamed_reference_labels_is_a_formatting_change() -> None:
+    old = "# A\n\nSee [the guide][guide].\n\n[guide]: https://example.com/guide\n"
+    new = "# A\n\nSee [the guide][01].\n\n[01]: https://example.com/guide\n"
+    a = analyze(old, new)
+    assert a.of(F.LinkRelabeled) == [] and a.of(F.LinkAdded) == [] and a.of(F.LinkRemoved) == []
+    fmt = a.of(F.FormattingOnly)
+    assert len(fmt) == 1 and isinstance(fmt[0], F.FormattingOnly) and "link-references" in fmt[0].what
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_link_inside_a_code_span_is_code(full: bool) -> None:
+    old = '# A\n\n- Prevents completion on expressions that return **void** like (`[void]("")`)\n'
+    new = '# A\n\n- Prevents completion on expressions that return **void** like (`[void]""`)\n'
+    a = analyze(old, new, full=full)
+    assert a.of(F.LinkRemoved) == [] and a.of(F.LinkAdded) == []
+    # a link whose text is code is still a link
+    b = analyze("# A\n\nText.\n", "# A\n\nText, see [`Get-Command`](/ps/get-command).\n", full=full)
+    assert [(f.text, f.url) for f in b.of(F.LinkAdded) if isinstance(f, F.LinkAdded)] == [
+        ("`Get-Command`", "/ps/get-command")
+    ]
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_reference_links_are_named_by_their_text_not_their_number(full: bool) -> None:
+    """Numbered reference definitions renumbered along with new links: every link is named by the
+    text that uses it, and a renumbered link whose target is unchanged is no change at all."""
+    old = (
+        "# Support\n\nAsk in the [PowerShell forums][01] or file a [GitHub issue][02].\n\n"
+        "[01]: https://forums.example/ps\n[02]: https://github.com/ps/issues\n"
+    )
+    new = (
+        "# Support\n\nAsk in the [Discord server][01], the [PowerShell forums][02] or file a "
+        "[GitHub issue][03].\n\n"
+        "[01]: https://discord.example/ps\n[02]: https://forums.example/ps\n[03]: https://github.com/ps/issues\n"
+    )
+    a = analyze(old, new, full=full)
+    added = [(f.text, f.url) for f in a.of(F.LinkAdded) if isinstance(f, F.LinkAdded)]
+    assert added == [("Discord server", "https://discord.example/ps")]
+    assert a.of(F.LinkRemoved) == [] and a.of(F.LinkRetargeted) == [] and a.of(F.LinkRelabeled) == []
+    assert not any(isinstance(f, F.TermReplaced) and f.old.isdigit() for f in a.facts), a.facts
+
+
+def test_a_definition_retargeted_under_an_unchanged_link_is_named_by_the_link_text() -> None:
+    old = "# A\n\nRead the [install guide][03] first.\n\n[03]: /install/v1\n"
+    new = "# A\n\nRead the [install guide][03] first.\n\n[03]: /install/v2\n"
+    a = analyze(old, new)
+    assert [(f.text, f.old, f.new) for f in a.of(F.LinkRetargeted) if isinstance(f, F.LinkRetargeted)] == [
+        ("install guide", "/install/v1", "/install/v2")
+    ]

@@ -373,7 +373,11 @@ def _variants_corpus() -> list[FileEntry]:
         entry("a/table-changed-rows.md", [F.TableRowsChanged("Quotas", 0, 0, 2, (), (), ("a", "b"))]),
         entry(
             "a/formatting-all.md",
-            [F.FormattingOnly(("list-markers", "footnotes", "line-breaks", "table-alignment", "tabs"))],
+            [
+                F.FormattingOnly(
+                    ("list-markers", "footnotes", "line-breaks", "table-alignment", "link-references", "tabs")
+                )
+            ],
         ),
         entry("a/too-many.md", many, type=ChangeType.NEW_FEATURE),
         entry("a/patch-only.md", [F.TextEdited(0, 2)], basis="patch"),

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import Basis, FileAnalysis, FileKind, quote
@@ -73,8 +74,64 @@ def _doc_from_patch_side(hunks: list[Hunk], side: str) -> Doc:
 # --- links ------------------------------------------------------------------------------------
 
 
-def _links(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
-    """(links, images, includes) in one line."""
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
+_REFLINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\[([^\[\]]*)\]")
+"""A reference link or image, ``[text][label]`` (``[text][]`` uses the text as its label)."""
+
+
+def _ref_key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def _definitions(doc: Doc) -> dict[str, str]:
+    """The reference definitions the document's known lines hold, by normalized label (the first
+    definition of a label wins, as in CommonMark)."""
+    out: dict[str, str] = {}
+    for text in doc.lines.values():
+        if "]:" in text:
+            m = _REFDEF.match(text)
+            if m:
+                out.setdefault(_ref_key(m.group(1)), m.group(2))
+    return out
+
+
+class _LineLinks(NamedTuple):
+    links: list[tuple[str, str]]
+    """Inline links as (text, URL)."""
+    images: list[tuple[str, str]]
+    """Inline and docfx images as (alt text, URL)."""
+    includes: list[str]
+    definitions: list[tuple[str, str]]
+    """Reference definitions (``[label]: URL``) as (label, URL)."""
+
+
+def _usage_texts(doc: Doc, labels: Iterable[str]) -> dict[str, str]:
+    """The text of the first reference link that uses each label (by normalized label)."""
+    wanted = {_ref_key(x) for x in labels}
+    out: dict[str, str] = {}
+    if not wanted:
+        return out
+    for text in doc.lines.values():
+        if "][" not in text:
+            continue
+        for m in _REFLINK.finditer(text):
+            key = _ref_key(m.group(3) or m.group(2))
+            if key in wanted and key not in out:
+                out[key] = " ".join(m.group(2).split())
+    return out
+
+
+def _named(defs: list[tuple[str, str]], doc: Doc) -> list[tuple[str, str]]:
+    """Reference definitions as (link text, URL): the text of a link that uses the label, else the
+    label itself."""
+    names = _usage_texts(doc, (label for label, _ in defs))
+    return [(names.get(_ref_key(label), label), url) for label, url in defs]
+
+
+def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
+    """The links, images, includes and reference definitions of one line. What looks like a link
+    inside a code span (`` `[void]("")` ``) is code, not a link. Reference links and images
+    (``[text][label]``) count as links to their definition's URL when ``refs`` has it."""
     includes = [m.group(2) for m in _INCLUDE.finditer(text)]
     text = _INCLUDE.sub("", text)
     links: list[tuple[str, str]] = []
@@ -83,14 +140,46 @@ def _links(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], lis
         attrs = dict(_ATTR.findall(m.group(1)))
         if "source" in attrs:
             images.append((attrs.get("alt-text", ""), attrs["source"]))
+    spans = [c.span() for c in _CODE_SPAN.finditer(text)] if "`" in text else []
     for m in _LINK.finditer(text):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
         label = " ".join(m.group(2).split())
         target = m.group(3) if m.group(3) is not None else m.group(4)
         (images if m.group(1) else links).append((label, target))
+    if refs and "][" in text:
+        for m in _REFLINK.finditer(text):
+            if any(a <= m.start() < b for a, b in spans):
+                continue
+            label = " ".join(m.group(2).split())
+            url = refs.get(_ref_key(m.group(3) or m.group(2)))
+            if url is not None:
+                (images if m.group(1) else links).append((label, url))
+    definitions: list[tuple[str, str]] = []
     m2 = _REFDEF.match(text)
     if m2 and not links:
-        links.append((m2.group(1), m2.group(2)))
-    return links, images, includes
+        definitions.append((m2.group(1), m2.group(2)))
+    return _LineLinks(links, images, includes, definitions)
+
+
+def _drop_by_url(
+    defs: list[tuple[str, str]], *inline: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], int]:
+    """Reference definitions left after cancelling each against an inline link or image of the same
+    URL on the other side of the change (a link rewritten in reference style, or back), removing
+    that inline entry too; and how many were cancelled."""
+    left: list[tuple[str, str]] = []
+    cancelled = 0
+    for label, url in defs:
+        for pool in inline:
+            k = next((i for i, (_, u) in enumerate(pool) if u == url), -1)
+            if k >= 0:
+                del pool[k]
+                cancelled += 1
+                break
+        else:
+            left.append((label, url))
+    return left, cancelled
 
 
 def _pair_refs(
@@ -213,11 +302,17 @@ def analyze_file(
     return _result(change, kind, basis, acc, title, key)
 
 
-_URL_PARTS = re.compile(r"(?<=\])\([^)\s]*(?:\s+\"[^\"]*\")?\)|\b(?:source|href|src)=\"[^\"]*\"|https?://\S+")
+_URL_PARTS = re.compile(
+    r"(?<=\])\([^)\s]*(?:\s+\"[^\"]*\")?\)|\b(?:source|href|src)=\"[^\"]*\"|https?://\S+"
+    r"|(?<=\])\[[^\[\]]*\]"  # the label of a reference link, `[text][label]`
+)
 
 
 def words_only(text: str) -> str:
-    """The text without link targets and URLs, for word-level comparison."""
+    """The text without link targets, reference labels and URLs, for word-level comparison (a
+    reference definition, ``[label]: URL``, has no words)."""
+    if _REFDEF.match(text):
+        return ""
     return _URL_PARTS.sub("", text)
 
 
@@ -433,6 +528,10 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     links_add: Counter[tuple[str, str]] = Counter()
     imgs_rem: Counter[tuple[str, str]] = Counter()
     imgs_add: Counter[tuple[str, str]] = Counter()
+    defs_rem: Counter[tuple[str, str]] = Counter()
+    defs_add: Counter[tuple[str, str]] = Counter()
+    refs_old: dict[str, str] | None = None
+    refs_new: dict[str, str] | None = None
     inc_rem: Counter[str] = Counter()
     inc_add: Counter[str] = Counter()
     alert_facts: list[F.Fact] = []
@@ -518,17 +617,23 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
         for ln, k in zip(rem, rkind, strict=True):
             if k in (K.CODE, K.FENCE):
                 continue
-            lk, im, inc = _links(ln.text)
+            if refs_old is None and "][" in ln.text:
+                refs_old = _definitions(old_doc)
+            lk, im, inc, defs = _links(ln.text, refs_old)
             links_rem.update(lk)
             imgs_rem.update(im)
             inc_rem.update(inc)
+            defs_rem.update(defs)
         for ln, k in zip(add, akind, strict=True):
             if k in (K.CODE, K.FENCE):
                 continue
-            lk, im, inc = _links(ln.text)
+            if refs_new is None and "][" in ln.text:
+                refs_new = _definitions(new_doc)
+            lk, im, inc, defs = _links(ln.text, refs_new)
             links_add.update(lk)
             imgs_add.update(im)
             inc_add.update(inc)
+            defs_add.update(defs)
 
         # word-level pairing of text lines (prose, tables, headings)
         r_idx = [i for i, k in enumerate(rkind) if k in _WORD_KINDS or k == K.UNKNOWN]
@@ -643,13 +748,50 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     for target in sorted((inc_rem - inc_add).elements()):
         acc.facts.append(F.IncludeRemoved(target))
     ret, rel, ladd, lrem, renum = _pair_refs(links_rem, links_add)
-    if renum:
+    iret, _relabeled, iadd, irem, _ = _pair_refs(imgs_rem, imgs_add)  # a new alt text alone is not news
+    # reference definitions: a new URL under the same label is a retargeted link; a new label for
+    # the same URL (`[ArgumentCompleter]: …` → `[04]: …`) changes no text a reader sees, nor does a
+    # link or image rewritten between inline and reference style
+    dret, drel, dadd, drem, drenum = _pair_refs(defs_rem, defs_add)
+    # a definition whose URL a changed reference link on the same side resolves to is counted
+    # through that link (renumbered definitions reuse labels for other URLs)
+    urls_rem = {u for _, u in links_rem} | {u for _, u in imgs_rem}
+    urls_add = {u for _, u in links_add} | {u for _, u in imgs_add}
+    if defs_add or defs_rem:  # links in whole new or removed sections and tables count too
+        for lines, refs, doc, urls in (
+            ([ln for b in blocks for ln in b.added if ln.new_no in covered_new], refs_new, new_doc, urls_add),
+            (
+                [ln for b in blocks for ln in b.removed if ln.old_no in covered_old],
+                refs_old,
+                old_doc,
+                urls_rem,
+            ),
+        ):
+            used = [ln.text for ln in lines if "][" in ln.text]
+            if used:
+                refs = refs if refs is not None else _definitions(doc)
+                for text in used:
+                    found = _links(text, refs)
+                    urls.update(u for _, u in found.links)
+                    urls.update(u for _, u in found.images)
+    dret = [(t, o, n) for t, o, n in dret if o not in urls_rem and n not in urls_add]
+    dadd = [(t, u) for t, u in dadd if u not in urls_add]
+    drem = [(t, u) for t, u in drem if u not in urls_rem]
+    dadd, to_ref = _drop_by_url(dadd, lrem, irem)
+    drem, to_inline = _drop_by_url(drem, ladd, iadd)
+    if renum or drenum:
         acc.formatting.append("footnotes")
+    if drel or to_ref or to_inline:
+        acc.formatting.append("link-references")
+    if dret:
+        names = _usage_texts(new_doc, (label for label, _, _ in dret))
+        ret += [(names.get(_ref_key(label), label), o, n) for label, o, n in dret]
+    ladd += _named(dadd, new_doc) if dadd else []
+    lrem += _named(drem, old_doc) if drem else []
     acc.facts.extend(F.LinkRetargeted(quote(t, 100), o, n) for t, o, n in ret)
     acc.facts.extend(F.LinkRelabeled(u, quote(o, 100), quote(n, 100)) for u, o, n in rel)
     acc.facts.extend(F.LinkAdded(quote(t, 100), u) for t, u in ladd)
     acc.facts.extend(F.LinkRemoved(quote(t, 100), u) for t, u in lrem)
-    iret, _relabeled, iadd, irem, _ = _pair_refs(imgs_rem, imgs_add)  # a new alt text alone is not news
     acc.facts.extend(F.ImageRetargeted(quote(t, 100), o, n) for t, o, n in iret)
     acc.facts.extend(F.ImageAdded(quote(t, 100), u) for t, u in iadd)
     acc.facts.extend(F.ImageRemoved(quote(t, 100), u) for t, u in irem)

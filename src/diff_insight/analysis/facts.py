@@ -349,7 +349,7 @@ class TextEdited(Fact):
 @dataclass(frozen=True, slots=True)
 class FormattingOnly(Fact):
     """The change alters only formatting; ``what`` names the kinds: whitespace, list-markers,
-    footnotes, line-breaks, emphasis, table-alignment."""
+    footnotes, line-breaks, emphasis, table-alignment, link-references."""
 
     kind: ClassVar[str] = "formatting_only"
     what: tuple[str, ...]

@@ -11,6 +11,8 @@ _REFNUM = re.compile(r"\[\d+\]")
 _EMPH = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
 _PIPES = re.compile(r"\s*\|\s*")
 _SEPCELL = re.compile(r":?-{2,}:?")
+_REFLABEL = re.compile(r"(?<=\])\[[^\[\]]*\]|^([ \t]{0,3})\[[^\]]+\]:", re.MULTILINE)
+"""The label of a reference link (``[text][label]``) or of a reference definition (``[label]: URL``)."""
 
 
 _LETTERS = re.compile(r"[\W\d_]+")
@@ -36,11 +38,16 @@ def _table(s: str) -> str:
     return _SEPCELL.sub("-", _PIPES.sub("|", s))
 
 
+def _link_references(s: str) -> str:
+    return _REFLABEL.sub(lambda m: "[]" if m.group(1) is None else m.group(1) + "[]:", s)
+
+
 STEPS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("list-markers", _lists),
     ("footnotes", _footnotes),
     ("emphasis", _emphasis),
     ("table-alignment", _table),
+    ("link-references", _link_references),
 )
 
 
@@ -57,9 +64,11 @@ def formatting_kinds(removed: Sequence[str], added: Sequence[str]) -> tuple[str,
         return ("whitespace",) if (removed or added) else None
     if not r_lines or not a_lines:
         return None
-    # every step below keeps the letters outside <sup> (whose content is a footnote number): when
-    # they differ, the text differs (the common case)
-    if _LETTERS.sub("", _SUP.sub("", r)) != _LETTERS.sub("", _SUP.sub("", a)):
+    # every step below keeps the letters outside <sup> (whose content is a footnote number) and
+    # outside reference labels: when they differ, the text differs (the common case)
+    if _LETTERS.sub("", _SUP.sub("", r)) != _LETTERS.sub("", _SUP.sub("", a)) and _LETTERS.sub(
+        "", _link_references(_SUP.sub("", r))
+    ) != _LETTERS.sub("", _link_references(_SUP.sub("", a))):
         return None
     what: list[str] = []
     rr, aa = _ws(r), _ws(a)
