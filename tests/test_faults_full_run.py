@@ -67,7 +67,7 @@ def build(tmp_path: Path) -> tuple[GitRepo, Path, list[list[str]]]:
     cfg.write_text(
         f'locales = {json.dumps(list(LOCALES))}\nengine = "llm"\n\n[categories]\n'
         + "".join(f'{c} = ["articles/{c}"]\n' for c in CATEGORIES)
-        + "\n[llm]\ntimeout = 0.5\nconcurrency = 8\nbudget_tokens = 500\n",
+        + "\n[llm]\ntimeout = 2.0\nconcurrency = 8\nbudget_tokens = 500\n",
         encoding="utf-8",
     )
     return repo, cfg, days
@@ -121,7 +121,10 @@ def faulty_and_clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, obje
         fault_kinds=kinds,
         seed=11,
         retry_after=0.01,
-        slow_seconds=1.0,  # past the 0.5 s timeout: the client gives up on the request and retries
+        # past the 2 s timeout: the client gives up on the request and retries. The timeout is long
+        # enough that a loaded machine does not time out requests the server never got to read
+        # (their attempts would be logged, but the server would not have seen them)
+        slow_seconds=3.0,
     ) as srv:
         faulty_written = daily_runs(repo, cfg, tmp / "faulty", srv, len(days))
         requests = list(srv.requests)
