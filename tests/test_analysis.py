@@ -509,3 +509,33 @@ def test_a_definition_retargeted_under_an_unchanged_link_is_named_by_the_link_te
     assert [(f.text, f.old, f.new) for f in a.of(F.LinkRetargeted) if isinstance(f, F.LinkRetargeted)] == [
         ("install guide", "/install/v1", "/install/v2")
     ]
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_words_that_move_across_the_lines_of_a_wrapped_paragraph_are_no_edit(full: bool) -> None:
+    """A paragraph re-wrapped around an edit: the lines are compared as one text, so the word that
+    moved to the next line is neither removed from one sentence nor added to another."""
+    old = (
+        "# Keys\n\nThese keybindings can be changed using **PSReadLine** cmdlets or the application that's hosting\n"
+        "PowerShell. Keybindings can be different on non-Windows platforms.\n"
+    )
+    new = (
+        "# Keys\n\nThe keybindings can be changed using **PSReadLine** cmdlets or the application that's\n"
+        "hosting PowerShell. Keybindings can be different on non-Windows platforms.\n"
+    )
+    a = analyze(old, new, full=full)
+    assert a.facts == (F.TermReplaced("These", "The", 1),)
+
+
+def test_a_long_rewrite_in_a_paragraph_keeps_its_short_term_replacements() -> None:
+    old = (
+        "# A\n\nUse DALL-E to create images from text prompts in the portal. The service is slow and"
+        " was built long ago. Pricing depends on the size of each image.\n"
+    )
+    new = (
+        "# A\n\nUse Image API to create images from text prompts in the portal. Requests now finish"
+        " within seconds for most prompts. Pricing depends on the size of each image.\n"
+    )
+    a = analyze(old, new)
+    assert F.TermReplaced("DALL-E", "Image API", 1) in a.facts
+    assert any(isinstance(f, F.TextEdited) for f in a.facts)

@@ -236,6 +236,9 @@ class _Acc:
         self.content_blocks = 0
         self.text_added = 0
         self.text_removed = 0
+        self.passages_added: list[str] = []
+        """Text longer than a short phrase added inside an existing paragraph."""
+        self.passages_removed: list[str] = []
 
 
 def analyze_file(
@@ -359,6 +362,34 @@ def _word_edits(acc: _Acc, wd: WordDiff, text_changed: bool) -> None:
     if len(short_ins) != len(inserted) or len(short_del) != len(deleted):
         acc.text_added += 1
         acc.text_removed += 1
+
+
+def _paragraph_edits(acc: _Acc, wd: WordDiff) -> None:
+    """Record the edits inside a paragraph (or heading, or table row): its short replacements as
+    terms, its short insertions and deletions as words; longer rewrites of parts of it count as
+    edited text, and do not hide the short edits around them (a paragraph is long)."""
+    if wd.mostly_new:
+        acc.text_added += 1
+        acc.text_removed += 1
+        return
+    inserted = [t for t in wd.inserted if not _markup_only(t)]
+    deleted = [t for t in wd.deleted if not _markup_only(t)]
+    edited = len(wd.short_replacements) != len(wd.replacements)
+    for words, short, passages in (
+        (inserted, acc.inserted, acc.passages_added),
+        (deleted, acc.deleted, acc.passages_removed),
+    ):
+        for t in words:
+            if _short_phrase(t):
+                short.append(t)
+            elif any(c.isalpha() for c in t):
+                passages.append(t)  # a sentence or more, inside an existing paragraph
+            else:
+                edited = True  # punctuation
+    if edited:
+        acc.text_added += 1
+        acc.text_removed += 1
+    acc.replacements.extend(r for r in wd.short_replacements if is_term(*r))
 
 
 def _yaml_title(doc: Doc) -> str | None:
@@ -635,33 +666,44 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
             inc_add.update(inc)
             defs_add.update(defs)
 
-        # word-level pairing of text lines (prose, tables, headings)
-        r_idx = [i for i, k in enumerate(rkind) if k in _WORD_KINDS or k == K.UNKNOWN]
-        a_idx = [i for i, k in enumerate(akind) if k in _WORD_KINDS or k == K.UNKNOWN]
-        pairs = pair_lines([rem[i].text for i in r_idx], [add[i].text for i in a_idx])
-        paired_r = {r_idx[i] for i, _ in pairs}
-        paired_a = {a_idx[j] for _, j in pairs}
+        # word-level pairing of text (prose paragraphs, table rows, headings): the lines of a
+        # wrapped paragraph are compared as one text, so words moving across line ends are no edit
+        r_units = _units(rem, rkind, "old")
+        a_units = _units(add, akind, "new")
+        r_texts = [
+            " ".join(rem[i].text.strip() for i in u) if len(u) > 1 else rem[u[0]].text for u in r_units
+        ]
+        a_texts = [
+            " ".join(add[i].text.strip() for i in u) if len(u) > 1 else add[u[0]].text for u in a_units
+        ]
+        pairs = pair_lines(r_texts, a_texts)
+        paired_r = {i for pi, _ in pairs for i in r_units[pi]}
+        paired_a = {j for _, pj in pairs for j in a_units[pj]}
         unchanged_rows_r: set[int] = set()
         unchanged_rows_a: set[int] = set()
         for pi, pj in pairs:
-            ri, ai = r_idx[pi], a_idx[pj]
-            o, n = rem[ri].text, add[ai].text
-            pair_fmt = formatting_kinds([o], [n])
+            ru, au = r_units[pi], a_units[pj]
+            o, n = r_texts[pi], a_texts[pj]
+            pair_fmt = formatting_kinds([rem[i].text for i in ru], [add[j].text for j in au])
             if pair_fmt is not None:
                 acc.formatting.extend(pair_fmt)
-                unchanged_rows_r.add(ri)
-                unchanged_rows_a.add(ai)
+                unchanged_rows_r.update(ru)
+                unchanged_rows_a.update(au)
                 continue
             wd = word_diff(words_only(o), words_only(n))
+            ri, ai = ru[0], au[0]
             if rkind[ri] == K.HEADING and akind[ai] == K.HEADING:
                 oh = old_doc.heading_before(rem[ri].old_no or 0)
                 nh = new_doc.heading_before(add[ai].new_no or 0)
                 if oh and nh and oh.text != nh.text:
                     heading_facts.append(F.HeadingRenamed(nh.level, oh.text, nh.text))
-            _word_edits(acc, wd, words_only(o) != words_only(n))
-            for r_old, r_new in wd.replacements:
-                if not wd.rewrite and is_term(r_old, r_new):
-                    acc.replacements.append((r_old, r_new))
+            if rkind[ri] == K.PROSE and akind[ai] == K.PROSE:
+                if words_only(o) != words_only(n):
+                    _paragraph_edits(acc, wd)
+            else:  # a table row, a heading: a line of its own, rewritten when mostly changed
+                _word_edits(acc, wd, words_only(o) != words_only(n))
+                if not wd.rewrite:
+                    acc.replacements.extend(r for r in wd.replacements if is_term(*r))
 
         # headings added/removed that were not paired
         for i, (ln, k) in enumerate(zip(rem, rkind, strict=True)):
@@ -795,13 +837,43 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     acc.facts.extend(F.ImageRetargeted(quote(t, 100), o, n) for t, o, n in iret)
     acc.facts.extend(F.ImageAdded(quote(t, 100), u) for t, u in iadd)
     acc.facts.extend(F.ImageRemoved(quote(t, 100), u) for t, u in irem)
-    for run in sentences_add[:MAX_SENTENCES]:
-        acc.facts.append(F.SentenceAdded(quote(" ".join(ln.text.strip() for ln in run))))
-    for run in sentences_rem[:MAX_SENTENCES]:
-        acc.facts.append(F.SentenceRemoved(quote(" ".join(ln.text.strip() for ln in run))))
+    added_texts = [" ".join(ln.text.strip() for ln in run) for run in sentences_add] + acc.passages_added
+    removed_texts = [" ".join(ln.text.strip() for ln in run) for run in sentences_rem] + acc.passages_removed
+    acc.facts.extend(F.SentenceAdded(quote(t)) for t in added_texts[:MAX_SENTENCES])
+    acc.facts.extend(F.SentenceRemoved(quote(t)) for t in removed_texts[:MAX_SENTENCES])
     counts = Counter(acc.replacements)
     for (o, n), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         acc.facts.append(F.TermReplaced(quote(o, 80), quote(n, 80), c))
+
+
+_ITEM_START = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
+def _units(lines: Sequence[HunkLine], kinds: Sequence[K], side: str) -> list[list[int]]:
+    """The changed lines of one side that take part in word-level comparison, as units: the lines
+    of one prose paragraph (consecutive, not blank, each list item its own) form one unit; a
+    heading, a table row or any other line is a unit of its own."""
+    units: list[list[int]] = []
+    prev_no = -2
+    for i, (ln, k) in enumerate(zip(lines, kinds, strict=True)):
+        if k not in _WORD_KINDS and k != K.UNKNOWN:
+            prev_no = -2
+            continue
+        no = (ln.new_no if side == "new" else ln.old_no) or 0
+        joins = (
+            k == K.PROSE
+            and units
+            and no == prev_no + 1
+            and kinds[units[-1][-1]] == K.PROSE
+            and ln.text.strip() != ""
+            and not _ITEM_START.match(ln.text)
+        )
+        if joins:
+            units[-1].append(i)
+        else:
+            units.append([i])
+        prev_no = no if ln.text.strip() else -2
+    return units
 
 
 def _runs(lines: Iterable[HunkLine], side: str) -> list[list[HunkLine]]:

@@ -21,6 +21,11 @@ class WordDiff:
     deleted: tuple[str, ...]
     rewrite: bool
     """True when the lines differ by more than short term replacements."""
+    short_replacements: tuple[tuple[str, str], ...] = ()
+    """The replacements of at most :data:`MAX_TERM_TOKENS` tokens on each side."""
+    mostly_new: bool = False
+    """True when less than half of the shorter text is kept: a rewrite, not an edit (text only
+    added to, or only cut from, a paragraph keeps all of the shorter side)."""
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
@@ -60,26 +65,32 @@ def word_diff(old: str, new: str) -> WordDiff:
     ta, tb = tokens(old), tokens(new)
     sm = SequenceMatcher(None, [t for t, _, _ in ta], [t for t, _, _ in tb], autojunk=False)
     reps: list[tuple[str, str]] = []
+    short: list[tuple[str, str]] = []
     ins: list[str] = []
     dels: list[str] = []
     changed_tokens = 0
+    kept = 0
     rewrite = False
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal":
+            kept += i2 - i1
             continue
         changed_tokens += max(i2 - i1, j2 - j1)
         if op == "replace":
+            pair = (_span(old, ta, i1, i2), _span(new, tb, j1, j2))
             if i2 - i1 > MAX_TERM_TOKENS or j2 - j1 > MAX_TERM_TOKENS:
                 rewrite = True
-            reps.append((_span(old, ta, i1, i2), _span(new, tb, j1, j2)))
+            else:
+                short.append(pair)
+            reps.append(pair)
         elif op == "insert":
             ins.append(_span(new, tb, j1, j2))
         else:
             dels.append(_span(old, ta, i1, i2))
     total = max(len(ta), len(tb), 1)
-    if changed_tokens / total > 0.5:
-        rewrite = True
-    return WordDiff(tuple(reps), tuple(ins), tuple(dels), rewrite)
+    mostly_new = kept < 0.5 * min(len(ta), len(tb))
+    rewrite = rewrite or changed_tokens / total > 0.5
+    return WordDiff(tuple(reps), tuple(ins), tuple(dels), rewrite, tuple(short), mostly_new)
 
 
 def pair_lines(removed: list[str], added: list[str], threshold: float = 0.5) -> list[tuple[int, int]]:
