@@ -922,6 +922,24 @@ def test_insights_report_words_edited_across_files(locale: str) -> None:
 
 
 @pytest.mark.parametrize("locale", SUPPORTED)
+def test_function_words_edited_across_files_are_no_insight(locale: str) -> None:
+    """``the`` added to sentences of three files is grammar, not a pattern; a real phrase is."""
+    cat = catalog(locale)
+    corpus = [
+        entry(
+            f"g/f{i}.md",
+            [F.WordsInserted("the", 1), F.WordsDeleted("And a", 1), F.WordsInserted("preview", 1)],
+        )
+        for i in range(3)
+    ]
+    texts, ov = run(corpus, locale)
+    assert any(cat.quote("preview") in p for p in ov.insights)
+    for word in ("the", "And a"):
+        assert not any(cat.quote(word) in p for p in ov.insights), word
+        assert all(cat.quote(word) in t.explanation for t in texts)  # each file still says it
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
 def test_insights_report_dates_articles_renames_and_share(locale: str) -> None:
     cat = catalog(locale)
     texts, ov = run(_report_corpus(), locale)

@@ -942,12 +942,23 @@ def _term_table(entries: Sequence[FileEntry]) -> dict[tuple[str, str], list[tupl
     return table
 
 
+_FUNCTION_WORDS = frozenset((
+    "a", "an", "the", "and", "or", "but", "nor", "to", "of", "in", "on", "at", "by", "for", "from",
+    "with", "as", "into", "than", "that", "this", "these", "those", "is", "are", "was", "were", "be",
+    "been", "it", "its", "you", "your", "we", "our", "they", "their",
+))  # fmt: skip
+"""Words whose insertion or removal in several files is grammar, not a pattern worth an insight."""
+
+
 def _word_table(entries: Sequence[FileEntry]) -> dict[tuple[str, str], list[tuple[FileEntry, int]]]:
-    """Words inserted into or removed from sentences, by ``(kind, text)``."""
+    """Words inserted into or removed from sentences, by ``(kind, text)``; phrases made only of
+    function words (``the``, ``and a``) are left out."""
     table: dict[tuple[str, str], list[tuple[FileEntry, int]]] = {}
     for e in entries:
         for f in _facts_of(e):
             if isinstance(f, F.WordsInserted | F.WordsDeleted):
+                if all(w in _FUNCTION_WORDS for w in f.text.casefold().replace(",", " ").split()):
+                    continue
                 table.setdefault((f.kind, f.text), []).append((e, f.count))
     return table
 
