@@ -10,7 +10,14 @@ import pytest
 from babel import Locale
 from markdown_it import MarkdownIt
 
-from diff_insight.writers.i18n import PLURAL_CATEGORIES, SUPPORTED, Catalog, catalog, resolve_locale
+from diff_insight.writers.i18n import (
+    PLURAL_CATEGORIES,
+    SUPPORTED,
+    Catalog,
+    catalog,
+    resolve_locale,
+    site_strings,
+)
 
 # --- resolve_locale --------------------------------------------------------------------------
 
@@ -118,6 +125,38 @@ def test_cjk_catalogs_hold_no_english_words(locale: str) -> None:
             text = re.sub(r"\{[a-z_]+\}", "", template)
             words = set(re.findall(r"[A-Za-z]+", text)) - allowed
             assert not words, f"{locale}: {key} contains {words}"
+
+
+# --- the website's interface strings ([site] tables) ----------------------------------------
+
+
+def test_site_strings_are_complete_and_take_the_same_placeholders_in_every_locale() -> None:
+    tables = {loc: site_strings(loc) for loc in SUPPORTED}
+    reference = tables["en_US"]
+    assert len(reference) > 40 and {"latest", "archive", "bug fix", "files_count"} <= reference.keys()
+    for loc, table in tables.items():
+        assert table.keys() == reference.keys(), loc
+        for key, template in table.items():
+            assert _placeholders(template) == _placeholders(reference[key]), f"{loc}: {key}"
+    # the writers' catalogs do not see them, and the site falls back to en_US like the writers
+    writer_keys = catalog("en_US").keys()
+    assert writer_keys and not any(k.startswith("site.") for k in writer_keys)
+    assert site_strings("ja_JP")["latest"] != reference["latest"]
+
+
+def test_the_site_takes_its_strings_from_the_catalog_files() -> None:
+    from diff_insight.site.i18n import strings
+
+    assert strings("zh_CN") == site_strings("zh_CN")
+    assert strings("fr_FR") == strings("en_US") == site_strings("en_US")
+    mine = strings("en_US")
+    mine["latest"] = "changed"
+    assert strings("en_US")["latest"] != "changed"  # a copy: a caller cannot change the catalog
+
+
+def test_site_strings_refuse_unresolved_locales() -> None:
+    with pytest.raises(ValueError, match="fr_FR"):
+        site_strings("fr_FR")
 
 
 # --- messages --------------------------------------------------------------------------------

@@ -88,13 +88,34 @@ def _flatten(table: Mapping[str, Any], prefix: str, out: dict[str, Message], sou
             raise ValueError(f"{source}: {key!r} must be a string or a table")
 
 
+SITE_TABLE = "site"
+"""The table of a catalog file that holds the website's interface strings (see :func:`site_strings`);
+the writers' messages are all the other tables."""
+
+
+@cache
+def _data(locale: str) -> dict[str, Any]:
+    ref = resources.files(__name__).joinpath(f"{locale}.toml")
+    return tomllib.loads(ref.read_text(encoding="utf-8"))
+
+
 @cache
 def _load(locale: str) -> dict[str, Message]:
-    ref = resources.files(__name__).joinpath(f"{locale}.toml")
-    data = tomllib.loads(ref.read_text(encoding="utf-8"))
+    data = {k: v for k, v in _data(locale).items() if k != SITE_TABLE}
     out: dict[str, Message] = {}
     _flatten(data, "", out, f"{locale}.toml")
     return out
+
+
+def site_strings(locale: str) -> dict[str, str]:
+    """The website's interface strings in ``locale`` (a supported locale), from the ``[site]`` table
+    of its catalog file: plain templates with ``str.format`` placeholders."""
+    if locale not in SUPPORTED:
+        raise ValueError(f"unsupported locale {locale!r}")
+    table = _data(locale).get(SITE_TABLE, {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ValueError(f"{locale}.toml: [{SITE_TABLE}] must hold strings only")
+    return dict(table)
 
 
 def _collapse(text: str) -> str:
