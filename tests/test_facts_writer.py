@@ -1064,3 +1064,51 @@ def test_a_table_the_patch_shows_no_name_for_is_not_named_with_empty_quotes(loca
     )
     (text,), _ = run([named], locale)
     assert cat.quote("Model") in text.explanation and cat.quote("Version") in text.explanation
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_breaking_files_that_only_share_a_replacement_are_listed_one_by_one(locale: str) -> None:
+    """Two breaking changes that share the replacement `output` → `outputs` but each remove their own
+    section: the Breaking changes list names each removal, not the shared replacement. Two files
+    with identical edits still get one bullet."""
+    cat = catalog(locale)
+    shared = cluster_of(["a/run.md", "b/local.md"], (("output", "outputs"),))
+    breaking = [
+        replace(
+            entry(
+                p,
+                [F.SectionRemoved(h, 2, 12), F.TermReplaced("output", "outputs", 2)],
+                type=ChangeType.BREAKING_CHANGE,
+            ),
+            cluster=shared,
+        )
+        for p, h in (("a/run.md", "Legacy runner"), ("b/local.md", "Old local mode"))
+    ]
+    same = cluster_of(["c/x.md", "c/y.md"], (), identical=True)
+    twins = [
+        replace(
+            entry(p, [F.SectionRemoved("Preview limits", 2, 5)], type=ChangeType.BREAKING_CHANGE),
+            cluster=same,
+        )
+        for p in ("c/x.md", "c/y.md")
+    ]
+    _, ov = run([*breaking, *twins], locale)
+    bullets = ov.highlights.breaking_changes
+    assert len(bullets) == 3, bullets
+    assert any(cat.quote("Legacy runner") in b for b in bullets)
+    assert any(cat.quote("Old local mode") in b for b in bullets)
+    assert sum(cat.quote("Preview limits") in b for b in bullets) == 1  # one bullet for the twins
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_a_title_names_a_repeated_heading_once(locale: str) -> None:
+    """docfx zones repeat a heading per language: the title says "Prerequisites" once."""
+    cat = catalog(locale)
+    e = entry(
+        "agents/declarative.md",
+        [F.SectionAdded("Prerequisites", 2, 8), F.SectionAdded("Prerequisites", 2, 9)],
+        type=ChangeType.NEW_FEATURE,
+        title="Declarative Agents",
+    )
+    (text,), _ = run([e], locale)
+    assert text.title.count(cat.quote("Prerequisites")) == 1, text.title

@@ -705,7 +705,8 @@ def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:
         case F.FrontMatterChanged() if key == "front_matter_main":
             variant, values = _single(st, f)
             return st.msg(f"title.front_matter_main.{variant}", **{**values, **base})
-    items = [_item(st, x) for x in fs]
+    # a title names each thing once (docfx zones repeat headings such as "Prerequisites" per language)
+    items = list(dict.fromkeys(_item(st, x) for x in fs))
     title_key = "front_matter_changed" if key == "front_matter_other" else key
     if len(fs) == 1:
         variant, values = _single(st, f)
@@ -856,11 +857,17 @@ class _Bullet:
 
 def _bullets(st: _Style, entries: Sequence[FileEntry], *, group_minor: bool) -> tuple[str, ...]:
     """Highlight bullets: one per file, one per cluster, and (``group_minor``) one for date-only and
-    one for formatting-only files; at most :data:`MAX_BULLETS` with a final "N more files"."""
+    one for formatting-only files; at most :data:`MAX_BULLETS` with a final "N more files".
+
+    Among new features and breaking changes (not ``group_minor``) only clusters of identical edits
+    get one bullet: files that share replacements but differ otherwise are listed one by one, since
+    what made each a new feature or a breaking change is not the replacement they share."""
     order = {id(e): i for i, e in enumerate(entries)}
     done: set[int] = set()
     out: list[_Bullet] = []
     for cluster, members in _clusters(entries):
+        if not group_minor and not cluster.identical:
+            continue
         done.update(id(m) for m in members)
         names = [st.code(n) for n in _display_names([m.path for m in members])]
         if cluster.replacements:
