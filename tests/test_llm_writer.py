@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -513,3 +514,27 @@ def test_a_failed_call_for_one_change_of_a_path_marks_only_that_change_as_a_fall
         assert "note" not in metas[0], metas[0]
         assert metas[1]["note"] == "fallback: model call failed (LLMInvalidOutput)"
         assert rep.front_matter["llm"]["fallback_files"] == ["docs/a.md"]
+
+
+def test_the_llm_engine_runs_when_the_caller_already_runs_an_event_loop(
+    example: tuple[Path, Path], tmp_path: Path, server: FakeLLMServer
+) -> None:
+    """A notebook, an async application or a browser-driving harness calls diff-insight from a thread
+    with a running event loop: the model calls still run (on a loop of their own), and the reports
+    are the same as from a plain call."""
+    repo, cfg = example
+    plain = tmp_path / "plain"
+    code, out, err = run([*report_args(repo, cfg), "--out-dir", str(plain)], tmp_path, server)
+    assert code == 0, err
+
+    async def from_a_running_loop() -> tuple[int, str, str]:
+        asyncio.get_running_loop()  # there is one
+        return run([*report_args(repo, cfg), "--out-dir", str(tmp_path / "nested")], tmp_path, server)
+
+    code, out, err = asyncio.run(from_a_running_loop())
+    assert code == 0, err
+    written = json.loads(out)
+    assert len(written) == 9
+    for w in written:
+        rel = Path(w["path"]).relative_to(tmp_path / "nested")
+        assert Path(w["path"]).read_bytes() == (plain / rel).read_bytes()

@@ -20,7 +20,8 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -235,7 +236,7 @@ class LLMWriter:
     ) -> None:
         """Make every call of the run (file notes first, then one overview per report)."""
         self._locales = list(locales)
-        asyncio.run(self._prepare(reports))
+        _run_to_completion(self._prepare(reports))
 
     async def _prepare(self, reports: Sequence[tuple[ReportContext, Sequence[FileEntry]]]) -> None:
         seen: set[tuple[str, int]] = set()
@@ -554,6 +555,19 @@ class LLMWriter:
         for e in entries:
             self._fallback_reason[_key(e)] = reason
         self.usage.fallbacks += 1
+
+
+def _run_to_completion(coro: Coroutine[Any, Any, None]) -> None:
+    """Run ``coro`` on an event loop of its own: in this thread, or, when this thread already runs
+    one (a notebook, an async application, a browser-driving test harness), in a worker thread, since
+    ``asyncio.run`` refuses to nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="diff-insight-llm") as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 def _key(e: FileEntry) -> tuple[str, int]:
