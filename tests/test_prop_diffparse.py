@@ -162,6 +162,7 @@ _DIFFISH = st.lists(
 
 @prop(3)
 @given(_DIFFISH)
+@example(b"diff --git a/x b/x\n--- /dev/null\n+++ /dev/null\nrename to y\ndeleted file mode 100644\n")
 def test_diff_shaped_noise_parses_consistently(data: bytes) -> None:
     check_any_diff(data)
 

@@ -316,8 +316,12 @@ class _Section:
             status = Status.CHANGED
         else:
             status = Status.MODIFIED
-        path_bytes = old if status is Status.REMOVED or new is None else new
-        assert path_bytes is not None
+        # the path the file has after the change, or before it for a removal; a contradictory header
+        # (a deleted file that also names a rename target) keeps whichever path it names
+        first, second = (old, new) if status is Status.REMOVED else (new, old)
+        path_bytes = first if first is not None else second
+        if path_bytes is None:  # excluded above; kept explicit so that -O cannot turn it into a crash
+            return None
         path, replaced = decode_utf8(path_bytes)
         previous: str | None = None
         if status in (Status.RENAMED, Status.COPIED) and old is not None:
