@@ -472,4 +472,14 @@ def test_phone_viewport_never_scrolls_sideways(
         gp.page.locator("details.diff").evaluate_all("ds => ds.forEach(d => { d.open = true; })")
         problem = horizontal_overflow(gp.page)
         assert problem is None, problem
+        # the coloured diff rows are as wide as the longest line of their diff, not ragged
+        widths = gp.page.locator(".highlight pre").evaluate_all(
+            """pres => pres.map(p => [...p.querySelectorAll('.gi,.gd,.gu')]
+                .map(r => Math.round(r.getBoundingClientRect().width)))
+                .filter(ws => ws.length)"""
+        )
+        for ws in widths:
+            assert max(ws) - min(ws) <= 1, (rel, ws)
+        if rel == longest.page:
+            assert widths and max(max(ws) for ws in widths) > 390  # a line wider than the phone
     gp.guard.check()
