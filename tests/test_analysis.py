@@ -539,3 +539,17 @@ def test_a_long_rewrite_in_a_paragraph_keeps_its_short_term_replacements() -> No
     a = analyze(old, new)
     assert F.TermReplaced("DALL-E", "Image API", 1) in a.facts
     assert any(isinstance(f, F.TextEdited) for f in a.facts)
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_new_version_in_a_download_url_is_content(full: bool) -> None:
+    """A bare URL (here in a code span) is text no link fact covers: its new version is a change,
+    not "no content changes"."""
+    url = (
+        "`https://github.com/PowerShell/PowerShell/releases/download/v{v}/powershell-{v}-linux-arm64.tar.gz`"
+    )
+    old = "# Install\n\n- PowerShell 7.4 - " + url.format(v="7.4.11") + "\n"
+    new = "# Install\n\n- PowerShell 7.4 - " + url.format(v="7.4.12") + "\n"
+    a = analyze(old, new, full=full)
+    terms = [(f.old, f.new) for f in a.of(F.TermReplaced) if isinstance(f, F.TermReplaced)]
+    assert ("v7.4.11", "v7.4.12") in terms, a.facts
