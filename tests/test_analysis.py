@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.analysis_helpers import analyze
+from tests.analysis_helpers import analyze, change_from
 
 from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import FileKind
@@ -553,3 +553,37 @@ def test_a_new_version_in_a_download_url_is_content(full: bool) -> None:
     a = analyze(old, new, full=full)
     terms = [(f.old, f.new) for f in a.of(F.TermReplaced) if isinstance(f, F.TermReplaced)]
     assert ("v7.4.11", "v7.4.12") in terms, a.facts
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_table_rewritten_whole_is_compared_row_by_row(full: bool) -> None:
+    """Every line of a table changed (re-aligned), one row edited, one added: the table is neither
+    new nor lost; its rows say what changed, and the file is no new feature."""
+    from diff_insight.analysis.classify import classify
+
+    old = (
+        "# Labels\n\n## Tag labels\n\n| Label | Meaning |\n|---|---|\n"
+        "| tag-a | First tag |\n| tag-b | Second tag |\n| tag-c | Third tag |\n"
+    )
+    new = (
+        "# Labels\n\n## Tag labels\n\n| Label  | Meaning      |\n| ------ | ------------ |\n"
+        "| tag-a  | First tag    |\n| tag-b  | The second   |\n| tag-c  | Third tag    |\n| tag-d  | Fourth tag   |\n"
+    )
+    a = analyze(old, new, full=full)
+    assert a.of(F.TableAdded) == [] and a.of(F.TableRemoved) == [], a.facts
+    rows = [f for f in a.of(F.TableRowsChanged) if isinstance(f, F.TableRowsChanged)]
+    assert len(rows) == 1
+    r = rows[0]
+    assert (r.table, r.added, r.removed, r.changed) == ("Tag labels", 1, 0, 1)
+    assert r.added_keys == ("tag-d",) and r.changed_keys == ("tag-b",)
+    if full:
+        ch = change_from(old, new)
+        assert classify(ch, a).type != F.ChangeType.NEW_FEATURE
+
+
+def test_table_row_keys_are_the_text_of_reference_links() -> None:
+    old = "# Verbs\n\n| Verb | Prefix |\n|---|---|\n| [Add][04] | a |\n"
+    new = "# Verbs\n\n| Verb | Prefix |\n|---|---|\n| [Add][04] | a |\n| **[Clear][05]** | cl |\n"
+    a = analyze(old, new)
+    (rows,) = [f for f in a.of(F.TableRowsChanged) if isinstance(f, F.TableRowsChanged)]
+    assert rows.added_keys == ("Clear",)

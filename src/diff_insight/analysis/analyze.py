@@ -13,7 +13,7 @@ from typing import NamedTuple
 from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import Basis, FileAnalysis, FileKind, quote
 from diff_insight.analysis.hunks import Block, Hunk, HunkLine, blocks_of, parse_hunks, side_lines
-from diff_insight.analysis.markdown import Doc, K, scan, scan_partial, scan_text, split_row
+from diff_insight.analysis.markdown import Doc, K, Table, scan, scan_partial, scan_text, split_row
 from diff_insight.analysis.normalize import formatting_kinds
 from diff_insight.analysis.words import WordDiff, pair_lines, word_diff
 from diff_insight.model import FileChange, Status, TextContent
@@ -63,7 +63,13 @@ def is_date_key(key: str) -> bool:
 def _plain(text: str) -> str:
     """Cell or heading text without Markdown emphasis, code marks, tags or link targets."""
     text = _LINK.sub(lambda m: m.group(2), text)
+    if "][" in text:
+        text = _REFLINK_TEXT.sub(r"\1", text)
     return " ".join(_MD_INLINE.sub("", text).split())
+
+
+_REFLINK_TEXT = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\[[^\[\]]*\]")
+"""A reference link or image, ``[text][label]``: its text."""
 
 
 def _doc_from_patch_side(hunks: list[Hunk], side: str) -> Doc:
@@ -574,22 +580,39 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     table_whole: list[F.Fact] = []
     code_whole: list[F.Fact] = []
 
-    for t in new_doc.tables:
-        if (
-            t.start in added_new
-            and t.start not in covered_new
-            and all(k in added_new for k in range(t.start, t.end + 1))
-        ):
-            covered_new.update(range(t.start, t.end + 1))
+    new_whole = [
+        t
+        for t in new_doc.tables
+        if t.start in added_new
+        and t.start not in covered_new
+        and all(k in added_new for k in range(t.start, t.end + 1))
+    ]
+    old_whole = [
+        t
+        for t in old_doc.tables
+        if t.start in removed_old
+        and t.start not in covered_old
+        and all(k in removed_old for k in range(t.start, t.end + 1))
+    ]
+    # a table removed and added again under the same name was rewritten (re-aligned, columns
+    # changed, rows re-sorted): its rows are compared, it is neither a new nor a lost table
+    old_names = {t.name for t in old_whole if t.name}
+    rewritten = {t.name for t in new_whole if t.name in old_names}
+    for t in new_whole:
+        covered_new.update(range(t.start, t.end + 1))
+        if t.name not in rewritten:
             table_whole.append(F.TableAdded(t.name, max(0, t.end - t.start - 1), t.header))
-    for t in old_doc.tables:
-        if (
-            t.start in removed_old
-            and t.start not in covered_old
-            and all(k in removed_old for k in range(t.start, t.end + 1))
-        ):
-            covered_old.update(range(t.start, t.end + 1))
+    for t in old_whole:
+        covered_old.update(range(t.start, t.end + 1))
+        if t.name not in rewritten:
             table_whole.append(F.TableRemoved(t.name, max(0, t.end - t.start - 1)))
+    if rewritten:
+        _rewritten_tables(
+            rewritten, old_whole, new_whole, old_doc, new_doc, table_rows_removed, table_rows_added
+        )
+        for t in new_whole:
+            if t.name in rewritten:
+                table_columns.setdefault(t.name, t.header)
     for f in new_doc.fences:
         if (
             f.start in added_new
@@ -894,6 +917,33 @@ def _runs(lines: Iterable[HunkLine], side: str) -> list[list[HunkLine]]:
             out.append([ln])
         prev = no
     return out
+
+
+_CELL_SPACE = re.compile(r"\s*\|\s*")
+
+
+def _rewritten_tables(
+    names: set[str],
+    old_tables: Sequence[Table],
+    new_tables: Sequence[Table],
+    old_doc: Doc,
+    new_doc: Doc,
+    rows_removed: dict[str, list[str]],
+    rows_added: dict[str, list[str]],
+) -> None:
+    """The row keys of tables rewritten whole: rows whose text is unchanged (up to the spacing around
+    cells) cancel out; the others are added, removed, or changed when their key is on both sides."""
+
+    def rows(doc: Doc, t: Table) -> Counter[str]:
+        body = (doc.lines.get(k, "") for k in range(t.start + 2, t.end + 1))  # after header and separator
+        return Counter(_CELL_SPACE.sub("|", ln.strip()) for ln in body if ln.strip())
+
+    for name in sorted(names):
+        old = sum((rows(old_doc, t) for t in old_tables if t.name == name), Counter[str]())
+        new = sum((rows(new_doc, t) for t in new_tables if t.name == name), Counter[str]())
+        same = old & new
+        rows_removed.setdefault(name, []).extend(_row_key(r) for r in (old - same).elements())
+        rows_added.setdefault(name, []).extend(_row_key(r) for r in (new - same).elements())
 
 
 def _row_key(line: str) -> str:
