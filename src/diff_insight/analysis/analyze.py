@@ -246,6 +246,11 @@ class _Acc:
         """Text longer than a short phrase added inside an existing paragraph."""
         self.passages_removed: list[str] = []
 
+    def edited(self) -> None:
+        """One more line of edited text on each side ("other wording was revised")."""
+        self.text_added += 1
+        self.text_removed += 1
+
 
 def analyze_file(
     change: FileChange, old: TextContent | None = None, new: TextContent | None = None
@@ -359,8 +364,7 @@ def _word_edits(acc: _Acc, wd: WordDiff, text_changed: bool) -> None:
     if not text_changed:
         return
     if wd.rewrite:
-        acc.text_added += 1
-        acc.text_removed += 1
+        acc.edited()
         return
     inserted = [t for t in wd.inserted if not _markup_only(t)]
     deleted = [t for t in wd.deleted if not _markup_only(t)]
@@ -369,17 +373,15 @@ def _word_edits(acc: _Acc, wd: WordDiff, text_changed: bool) -> None:
     acc.inserted.extend(short_ins)
     acc.deleted.extend(short_del)
     if len(short_ins) != len(inserted) or len(short_del) != len(deleted):
-        acc.text_added += 1
-        acc.text_removed += 1
+        acc.edited()
 
 
 def _paragraph_edits(acc: _Acc, wd: WordDiff) -> None:
-    """Record the edits inside a paragraph (or heading, or table row): its short replacements as
-    terms, its short insertions and deletions as words; longer rewrites of parts of it count as
-    edited text, and do not hide the short edits around them (a paragraph is long)."""
+    """Record the edits inside a prose paragraph: its short replacements as terms, its short
+    insertions and deletions as words, longer ones as passages; longer rewrites of parts of it count
+    as edited text, and do not hide the short edits around them (a paragraph is long)."""
     if wd.mostly_new:
-        acc.text_added += 1
-        acc.text_removed += 1
+        acc.edited()
         return
     inserted = [t for t in wd.inserted if not _markup_only(t)]
     deleted = [t for t in wd.deleted if not _markup_only(t)]
@@ -396,8 +398,7 @@ def _paragraph_edits(acc: _Acc, wd: WordDiff) -> None:
             else:
                 edited = True  # punctuation
     if edited:
-        acc.text_added += 1
-        acc.text_removed += 1
+        acc.edited()
     acc.replacements.extend(r for r in wd.short_replacements if is_term(*r))
 
 
