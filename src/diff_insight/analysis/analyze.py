@@ -146,14 +146,18 @@ def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
         attrs = dict(_ATTR.findall(m.group(1)))
         if "source" in attrs:
             images.append((attrs.get("alt-text", ""), attrs["source"]))
-    spans = [c.span() for c in _CODE_SPAN.finditer(text)] if "`" in text else []
+    spans: list[tuple[int, int]] | None = None if "`" in text else []
     for m in _LINK.finditer(text):
+        if spans is None:
+            spans = [c.span() for c in _CODE_SPAN.finditer(text)]
         if any(a <= m.start() < b for a, b in spans):
             continue
         label = " ".join(m.group(2).split())
         target = m.group(3) if m.group(3) is not None else m.group(4)
         (images if m.group(1) else links).append((label, target))
     if refs and "][" in text:
+        if spans is None:
+            spans = [c.span() for c in _CODE_SPAN.finditer(text)]
         for m in _REFLINK.finditer(text):
             if any(a <= m.start() < b for a, b in spans):
                 continue
@@ -162,7 +166,7 @@ def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
             if url is not None:
                 (images if m.group(1) else links).append((label, url))
     definitions: list[tuple[str, str]] = []
-    m2 = _REFDEF.match(text)
+    m2 = _REFDEF.match(text) if "]:" in text else None
     if m2 and not links:
         definitions.append((m2.group(1), m2.group(2)))
     return _LineLinks(links, images, includes, definitions)
@@ -328,7 +332,7 @@ HTML ``href`` is text no link fact covers (a download URL in a code span whose v
 def words_only(text: str) -> str:
     """The text without link targets, reference labels and URLs, for word-level comparison (a
     reference definition, ``[label]: URL``, has no words)."""
-    if _REFDEF.match(text):
+    if "]:" in text and _REFDEF.match(text):
         return ""
     return _URL_PARTS.sub("", text)
 

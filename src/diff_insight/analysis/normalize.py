@@ -66,9 +66,11 @@ def formatting_kinds(removed: Sequence[str], added: Sequence[str]) -> tuple[str,
         return None
     # every step below keeps the letters outside <sup> (whose content is a footnote number) and
     # outside reference labels: when they differ, the text differs (the common case)
-    if _LETTERS.sub("", _SUP.sub("", r)) != _LETTERS.sub("", _SUP.sub("", a)) and _LETTERS.sub(
-        "", _link_references(_SUP.sub("", r))
-    ) != _LETTERS.sub("", _link_references(_SUP.sub("", a))):
+    r_bare, a_bare = _SUP.sub("", r), _SUP.sub("", a)
+    if _LETTERS.sub("", r_bare) != _LETTERS.sub("", a_bare) and (
+        not any("][" in x or "]:" in x for x in (r_bare, a_bare))
+        or _LETTERS.sub("", _link_references(r_bare)) != _LETTERS.sub("", _link_references(a_bare))
+    ):
         return None
     what: list[str] = []
     rr, aa = _ws(r), _ws(a)
