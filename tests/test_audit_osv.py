@@ -248,7 +248,6 @@ def test_unpinned_requirement(tmp_path: Path, db: Path) -> None:
     assert "requirements.txt:2: not a pinned name==version requirement: requests>=2" in proc.stderr
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 def test_bare_git_repository(tmp_path: Path, db: Path) -> None:
     """A bare repository is read from HEAD's tree, dated by its commit (a repository made in tmp_path)."""
     env = {
