@@ -7,8 +7,9 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -441,31 +442,42 @@ def _patch_quoting_model(req: RecordedRequest) -> str:
     return json.dumps({"files": files})
 
 
-def test_a_path_changed_twice_in_a_patch_series_gets_an_answer_per_change(
-    git_repo: GitRepo, tmp_path: Path
-) -> None:
-    git_repo.write("docs/a.md", "# A\n\nThe first paragraph.\n")
-    git_repo.commit("c1")
-    git_repo.write("docs/a.md", "# A\n\nThe first paragraph.\n\nThe alpha addition explains setup.\n")
-    git_repo.commit("c2")
-    git_repo.write(
-        "docs/a.md",
-        "# A\n\nThe first paragraph.\n\nThe alpha addition explains setup.\n\nThe beta addition covers limits.\n",
-    )
-    git_repo.commit("c3")
+def _series(git_repo: GitRepo, tmp_path: Path, versions: Sequence[str]) -> Path:
+    """A `git format-patch` series that changes docs/a.md from ``versions[0]`` through the others,
+    one commit each."""
+    for i, text in enumerate(versions, 1):
+        git_repo.write("docs/a.md", text)
+        git_repo.commit(f"c{i}")
     series = tmp_path / "series.patch"
-    series.write_text(git_repo.git("format-patch", "--stdout", "HEAD~2"), encoding="utf-8")
-    with FakeLLMServer(api_key=SECRET, responder=_patch_quoting_model, retry_after=0.01) as srv:
+    series.write_text(git_repo.git("format-patch", "--stdout", f"HEAD~{len(versions) - 1}"), encoding="utf-8")
+    return series
+
+
+def _report_series(
+    series: Path, tmp_path: Path, responder: Callable[[RecordedRequest], str]
+) -> tuple[list[dict[str, Any]], list[RecordedRequest]]:
+    """The reports of ``series`` in every locale with the LLM engine, and the file calls it made."""
+    with FakeLLMServer(api_key=SECRET, responder=responder, retry_after=0.01) as srv:
         locales = [arg for loc in LOCALES for arg in ("--locale", loc)]
         code, out, err = run(
             ["report", "--patch", str(series), "--engine", "llm", *locales, "--json"], tmp_path, srv
         )
         assert code == 0, err
         file_calls = [r for r in srv.completions if r.schema_name == "file_notes"]
-    # one call per change: the model's answers are matched by path, so one call never holds it twice
-    assert len(file_calls) == 2
     written = json.loads(out)
     assert len(written) == 3
+    return written, file_calls
+
+
+def test_a_path_changed_twice_in_a_patch_series_gets_an_answer_per_change(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    first = "# A\n\nThe first paragraph.\n"
+    alpha = first + "\nThe alpha addition explains setup.\n"
+    series = _series(git_repo, tmp_path, [first, alpha, alpha + "\nThe beta addition covers limits.\n"])
+    written, file_calls = _report_series(series, tmp_path, _patch_quoting_model)
+    # one call per change: the model's answers are matched by path, so one call never holds it twice
+    assert len(file_calls) == 2
     for w in written:
         rep = parse_report(Path(w["path"]).read_text(encoding="utf-8"))
         loc = w["locale"]
@@ -480,32 +492,20 @@ def test_a_failed_call_for_one_change_of_a_path_marks_only_that_change_as_a_fall
 ) -> None:
     """A patch series changes one path twice: a date bump (exact, no call) and an addition whose
     call fails. Only the second change is a fallback; the date bump keeps its exact facts text."""
-    git_repo.write("docs/a.md", "---\nms.date: 01/02/2025\n---\n# A\n\nThe first paragraph.\n")
-    git_repo.commit("c1")
-    git_repo.write("docs/a.md", "---\nms.date: 03/04/2025\n---\n# A\n\nThe first paragraph.\n")
-    git_repo.commit("c2")
-    git_repo.write(
-        "docs/a.md",
-        "---\nms.date: 03/04/2025\n---\n# A\n\nThe first paragraph.\n\nThe beta addition covers limits.\n",
+    body = "---\nms.date: {}\n---\n# A\n\nThe first paragraph.\n"
+    bumped = body.format("03/04/2025")
+    series = _series(
+        git_repo,
+        tmp_path,
+        [body.format("01/02/2025"), bumped, bumped + "\nThe beta addition covers limits.\n"],
     )
-    git_repo.commit("c3")
-    series = tmp_path / "series.patch"
-    series.write_text(git_repo.git("format-patch", "--stdout", "HEAD~2"), encoding="utf-8")
 
     def fail_files(req: RecordedRequest) -> str:
         return "[]" if req.schema_name == "file_notes" else docs_model(req)
 
-    with FakeLLMServer(api_key=SECRET, responder=fail_files, retry_after=0.01) as srv:
-        locales = [arg for loc in LOCALES for arg in ("--locale", loc)]
-        code, out, err = run(
-            ["report", "--patch", str(series), "--engine", "llm", *locales, "--json"], tmp_path, srv
-        )
-        assert code == 0, err
-        file_calls = [r for r in srv.completions if r.schema_name == "file_notes"]
+    written, file_calls = _report_series(series, tmp_path, fail_files)
     assert file_calls and all("beta addition" in first_user(r) for r in file_calls)
     assert not any("-ms.date: 01/02/2025" in first_user(r) for r in file_calls)  # no call for the bump
-    written = json.loads(out)
-    assert len(written) == 3
     for w in written:
         rep = parse_report(Path(w["path"]).read_text(encoding="utf-8"))
         metas = rep.front_matter["files"]
