@@ -416,10 +416,12 @@ def plans(
                 if not root.is_dir():
                     return False
                 written = 0
-                for f in root.rglob("*"):
-                    with contextlib.suppress(OSError):
-                        if f.is_file() and f.stat().st_mtime_ns >= s["ns"]:
-                            written += 1
+                # os.walk, not rglob: the build removes folders while this lists them
+                for folder, _, names in os.walk(root):
+                    for name in names:
+                        with contextlib.suppress(OSError):
+                            if os.stat(os.path.join(folder, name)).st_mtime_ns >= s["ns"]:
+                                written += 1
                 return written >= k
 
             result.append(

@@ -63,18 +63,34 @@ def _start(root: Path, out: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _walk(out: Path) -> list[Path]:
+    """Paths under ``out`` outside ``.diff-insight``, listed while a run may still change them.
+
+    ``os.walk`` skips a folder that vanishes between listing and reading (the run removes its
+    temp folders), where ``Path.rglob`` raises ``FileNotFoundError``.
+    """
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(out):
+        if Path(folder) == out:
+            dirs[:] = [d for d in dirs if d != ".diff-insight"]
+        found.extend(Path(folder) / name for name in [*dirs, *files])
+    return found
+
+
 def _reports(out: Path) -> dict[str, bytes]:
     """Every report-looking file under ``out`` (not ``.diff-insight``), by relative path."""
     found: dict[str, bytes] = {}
-    for path in out.rglob("*.md"):
-        rel = path.relative_to(out)
-        if rel.parts[0] != ".diff-insight" and not path.name.startswith("."):
-            found[rel.as_posix()] = path.read_bytes()
+    for path in _walk(out):
+        if path.suffix == ".md" and not path.name.startswith("."):
+            try:
+                found[path.relative_to(out).as_posix()] = path.read_bytes()
+            except FileNotFoundError:  # replaced or removed by the run since it was listed
+                continue
     return found
 
 
 def _temps(out: Path) -> list[Path]:
-    return [p for p in out.rglob(".tmp-*") if p.relative_to(out).parts[0] != ".diff-insight"]
+    return [p for p in _walk(out) if p.name.startswith(".tmp-")]
 
 
 def _state(out: Path) -> str | None:
