@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -440,6 +441,68 @@ def test_content_reader_size_limit_without_known_size(git_repo: GitRepo) -> None
             path="x", status=Status.MODIFIED, additions=0, deletions=0, patch=None, new_id="0" * 39 + "1"
         )
         assert reader.read(fake, "new") is None  # unknown object
+
+
+def test_prefetched_reads_match_plain_reads_whatever_is_skipped(git_repo: GitRepo) -> None:
+    """Announced reads give the same texts as plain ones when the caller reads them all, skips
+    some, reads others in between, or announces again before reading everything."""
+    for i in range(30):
+        git_repo.write(f"d{i}.md", f"old {i}\n" * (i + 1))
+    git_repo.write("big.md", "x\n" * 10)
+    base = git_repo.commit()
+    for i in range(30):
+        git_repo.write(f"d{i}.md", f"new {i} ✓\n" * (i + 2))
+    git_repo.write("big.md", "y\n" * 200)  # over max_bytes on the new side
+    head = git_repo.commit()
+    change_set, plain = open_git(git_repo.path, base, head, max_bytes=100)
+    files = list(change_set.files)
+    with plain:
+        expected = {(c.path, side): plain.read(c, side) for c in files for side in ("old", "new")}
+    assert expected[("big.md", "new")] is None and expected[("d0.md", "new")] is not None
+    reads = [(c, side) for c in files for side in ("old", "new")]
+    with plain.fresh() as reader:
+        # everything, in order
+        reader.prefetch(reads)
+        assert [reader.read(c, s) for c, s in reads] == [expected[(c.path, s)] for c, s in reads]
+        # every third skipped, an unannounced read in between, the rest in order
+        reader.prefetch(reads)
+        for k, (c, s) in enumerate(reads):
+            if k == 10:
+                assert reader.read(files[0], "old") == expected[(files[0].path, "old")]
+            if k % 3:
+                assert reader.read(c, s) == expected[(c.path, s)]
+        # announced and never read, then announced again: the stale answers are dropped
+        reader.prefetch(reads[:20])
+        reader.prefetch(reads[5:9])
+        assert [reader.read(c, s) for c, s in reads[5:9]] == [expected[(c.path, s)] for c, s in reads[5:9]]
+        # the same blob twice in a row
+        reader.prefetch([reads[2], reads[2]])
+        assert reader.read(*reads[2]) == reader.read(*reads[2]) == expected[(reads[2][0].path, "old")]
+
+
+def test_closing_a_reader_with_unread_announcements_does_not_hang(git_repo: GitRepo) -> None:
+    """Announced blobs that fill both pipes (git waits for the reader, the feeder waits for git)
+    do not stop :meth:`close`; the reader then refuses to read."""
+    blob = "".join(
+        f"line {k} of a long file that git cannot compress to nothing {k * 7919}\n" for k in range(4000)
+    )
+    for i in range(40):
+        git_repo.write(f"f{i}.md", f"{i}\n{blob}")
+    base = git_repo.commit()
+    for i in range(40):
+        git_repo.write(f"f{i}.md", f"{i} changed\n{blob}")
+    head = git_repo.commit()
+    change_set, reader = open_git(git_repo.path, base, head)
+    reads = [(c, side) for c in change_set.files for side in ("old", "new")] * 50
+    reader.prefetch(reads)  # ~4,000 announcements, ~1 GB of answers nobody reads
+    first = reader.read(*reads[0])
+    assert first is not None and first.text.startswith("0\n")
+    done = threading.Event()
+    closer = threading.Thread(target=lambda: (reader.close(), done.set()), daemon=True)
+    closer.start()
+    assert done.wait(20), "close() hung on a full pipe"
+    with pytest.raises(SourceError):
+        reader.read(*reads[1])
 
 
 # ---------------------------------------------------------------- environment and config

@@ -178,7 +178,7 @@ def report(
 
     def go() -> None:
         from diff_insight.config import load_config
-        from diff_insight.pipeline import EngineOptions, ReportRequest, generate_reports
+        from diff_insight.request import ReportRequest, start_source
 
         config = load_config(config_path, required=config_path is not None)
         overrides: dict[str, Any] = {}
@@ -198,6 +198,10 @@ def report(
         else:
             assert source is not None
             request = ReportRequest("git", source, base, head, day=day, out_root=root)
+        # git reads the range while the analysis and the writers are imported
+        opening = start_source(request)
+        from diff_insight.pipeline import EngineOptions, generate_reports
+
         progress = None if quiet else _rich_progress()
         result = generate_reports(
             request,
@@ -205,6 +209,7 @@ def report(
             progress=progress,
             warn=None if quiet else lambda m: click.echo(f"warning: {m}", err=True),
             engine=EngineOptions(engine=engine, no_cache=no_cache, dry_run=dry_run),  # type: ignore[arg-type]
+            source=opening,
         )
         if dry_run:
             total = sum(c.input_tokens for c in result.planned)

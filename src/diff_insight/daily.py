@@ -42,11 +42,11 @@ from diff_insight.paths import atomic_write_text, is_safe_component, render_out_
 from diff_insight.pipeline import (
     EngineOptions,
     Progress,
-    ReportRequest,
     RunResult,
     WrittenReport,
     generate_reports,
 )
+from diff_insight.request import ReportRequest
 from diff_insight.sources.git import EMPTY_TREE, GitSource, git_env, strip_credentials
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -117,6 +117,12 @@ class ContentReader(Protocol):
         """Return the text, or ``None`` when unavailable (patch-only sources, binary, too large)."""
         ...
 
+    def prefetch(self, reads: Sequence[tuple[FileChange, Side]]) -> None:
+        """Announce the next calls of :meth:`read`, in order, so the reader may fetch ahead.
+
+        Reads that differ from the announcement (skipped or extra) still give the right text."""
+        ...
+
     def close(self) -> None: ...
 
     def fresh(self) -> ContentReader:
@@ -128,6 +134,9 @@ class NoContent:
     """A :class:`ContentReader` for sources that only know the patch."""
 
     def read(self, change: FileChange, side: Side) -> TextContent | None:
+        return None
+
+    def prefetch(self, reads: Sequence[tuple[FileChange, Side]]) -> None:
         return None
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -37,6 +37,9 @@ from diff_insight.report import (
     ReportFile,
     anchor_numbers,
 )
+from diff_insight.request import OpenedSource
+from diff_insight.request import ReportRequest as ReportRequest  # re-exported: part of the pipeline API
+from diff_insight.request import open_source as open_source
 from diff_insight.workers import worker_count
 from diff_insight.writers.base import ReportContext, Writer
 from diff_insight.writers.facts_writer import FactsWriter
@@ -44,24 +47,8 @@ from diff_insight.writers.i18n import resolve_locale
 
 log = logging.getLogger("diff_insight")
 
-InputKind = Literal["git", "compare-json", "patch", "github"]
 MAX_FULL_TEXT = 4 * 1024 * 1024
 """Files larger than this are analysed from their patch only."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRequest:
-    """What to report on: one input and the options that are not in the config."""
-
-    kind: InputKind
-    source: str
-    """Repository path, ``owner/name`` on GitHub, compare-JSON file, or patch file (``-`` for stdin)."""
-    base: str | None = None
-    head: str | None = None
-    day: date | None = None
-    """The report date; default: the head commit's date in the configured time zone, else today."""
-    out_root: Path = field(default_factory=Path.cwd)
-    """The directory the output template is relative to (and must stay inside)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,41 +129,6 @@ class Progress:
     def stop(self) -> None: ...
 
 
-def open_source(request: ReportRequest) -> tuple[ChangeSet, ContentReader]:
-    if request.kind == "git":
-        from diff_insight.sources.git import open_git
-
-        if request.base is None or request.head is None:
-            raise ValueError("git input needs BASE and HEAD")
-        return open_git(request.source, request.base, request.head)
-    if request.kind == "github":
-        from diff_insight.sources.github import open_github
-
-        if request.base is None or request.head is None:
-            raise ValueError("github input needs BASE and HEAD")
-        from diff_insight.sources.github import ComparisonTooLarge
-
-        # GITHUB_API_URL is what GitHub Actions sets (GitHub Enterprise Server has its own)
-        api = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
-        try:
-            return open_github(request.source, request.base, request.head, api_url=api)
-        except ComparisonTooLarge as big:
-            # never lose files to the API's cap: read the same range from a git mirror instead
-            from diff_insight.mirror import DEFAULT_MIRROR_DIR, ensure_mirror, github_url
-            from diff_insight.sources.git import open_git
-
-            log.warning("%s; reading the range from a git mirror", big)
-            mirror = ensure_mirror(github_url(big.slug), request.out_root / DEFAULT_MIRROR_DIR, branch=None)
-            return open_git(mirror, big.base, big.head)
-    if request.kind == "compare-json":
-        from diff_insight.sources.compare_json import open_compare_json
-
-        return open_compare_json(request.source)
-    from diff_insight.sources.patchfile import open_patch
-
-    return open_patch(request.source)
-
-
 def default_workers(n_files: int) -> int:
     """Processes for a range of ``n_files`` files (see :func:`~diff_insight.workers.worker_count`)."""
     return worker_count(n_files, PARALLEL_MIN_FILES)
@@ -189,18 +141,44 @@ PARALLEL_MIN_FILES = 150
 _SHARED: dict[str, Any] = {}
 
 
-def _analyze_chunk(bounds: tuple[int, int]) -> list[FileAnalysis]:
+def _analyze_chunk(indexes: list[int]) -> list[FileAnalysis]:
     files: Sequence[FileChange] = _SHARED["files"]
     reader = _SHARED.get("worker_reader")
     if reader is None:
         reader = _SHARED["reader"].fresh()
         _SHARED["worker_reader"] = reader
-    return [_analyze_one(files[i], reader) for i in range(*bounds)]
+    return list(_analyze_files((files[i] for i in indexes), reader))
 
 
-def _chunks(n: int, parts: int) -> list[tuple[int, int]]:
-    size = max(1, -(-n // parts))
-    return [(i, min(n, i + size)) for i in range(0, n, size)]
+CHUNKS_PER_WORKER = 16
+
+
+def _analysis_cost(change: FileChange) -> int:
+    """A rough cost of analysing ``change``: the bytes it scans (full texts only where
+    :func:`_analyze_one` reads them), plus a fixed cost per file."""
+    cost = 2000 + len(change.patch or "")
+    if _reads_texts(change):
+        cost += (change.old_size or 0) + (change.new_size or 0)
+    return cost
+
+
+def _balanced_chunks(files: Sequence[FileChange], workers: int) -> list[list[int]]:
+    """The indexes of ``files`` in chunks of about equal cost, costliest files first (so that no
+    worker is left with a large file at the end while the others wait)."""
+    costs = [_analysis_cost(f) for f in files]
+    target = max(1, sum(costs) // (workers * CHUNKS_PER_WORKER))
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for i in sorted(range(len(files)), key=lambda k: -costs[k]):
+        current.append(i)
+        total += costs[i]
+        if total >= target:
+            chunks.append(current)
+            current, total = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def analyze_changeset(
@@ -215,15 +193,19 @@ def analyze_changeset(
     if n_workers > 1 and len(files) > 1:
         _SHARED.update(files=files, reader=reader)
         try:
-            chunks = _chunks(len(files), n_workers * 4)
+            found: dict[int, FileAnalysis] = {}
             with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                futures = [pool.submit(_analyze_chunk, c) for c in chunks]
+                pending = {pool.submit(_analyze_chunk, c): c for c in _balanced_chunks(files, n_workers)}
                 if progress:
                     progress.start("analysing", len(files))
-                for fut, (a, b) in zip(futures, chunks, strict=True):
-                    analyses.extend(fut.result())
-                    if progress:
-                        progress.advance(b - a)
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        chunk = pending.pop(fut)
+                        found.update(zip(chunk, fut.result(), strict=True))
+                        if progress:
+                            progress.advance(len(chunk))
+            analyses = [found[i] for i in range(len(files))]
         finally:
             _SHARED.clear()
             if progress:
@@ -231,8 +213,8 @@ def analyze_changeset(
     else:
         if progress:
             progress.start("analysing", len(files))
-        for change in files:
-            analyses.append(_analyze_one(change, reader))
+        for analysis in _analyze_files(files, reader):
+            analyses.append(analysis)
             if progress:
                 progress.advance()
         if progress:
@@ -261,13 +243,25 @@ def number_anchors(entries: Sequence[FileEntry], groups: Iterable[Sequence[int]]
     return out
 
 
+def _reads_texts(change: FileChange) -> bool:
+    """Whether the analysis of ``change`` reads its full texts (a changed Markdown file)."""
+    return bool(
+        change.patch
+        and change.status in (Status.MODIFIED, Status.RENAMED)
+        and file_kind(change) == FileKind.MARKDOWN
+    )
+
+
+def _analyze_files(files: Iterable[FileChange], reader: ContentReader) -> Iterator[FileAnalysis]:
+    """:func:`_analyze_one` of each file, with the texts they read announced to ``reader`` first."""
+    files = list(files)
+    reader.prefetch([(c, side) for c in files if _reads_texts(c) for side in ("old", "new")])
+    return (_analyze_one(c, reader) for c in files)
+
+
 def _analyze_one(change: FileChange, reader: ContentReader) -> FileAnalysis:
     old = new = None
-    if (
-        file_kind(change) == FileKind.MARKDOWN
-        and change.status in (Status.MODIFIED, Status.RENAMED)
-        and change.patch
-    ):
+    if _reads_texts(change):
         old = reader.read(change, "old")
         new = reader.read(change, "new") if old is not None else None
         if old is None or new is None or old.size > MAX_FULL_TEXT or new.size > MAX_FULL_TEXT:
@@ -593,8 +587,12 @@ def generate_reports(
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
     engine: EngineOptions | None = None,
+    source: Future[OpenedSource] | None = None,
 ) -> RunResult:
-    """Read the changes, analyse them, write every report. Returns what was written."""
+    """Read the changes, analyse them, write every report. Returns what was written.
+
+    ``source`` is the request's source when the caller started opening it already
+    (:func:`~diff_insight.request.start_source`)."""
     warnings: list[str] = []
 
     def _warn(msg: str) -> None:
@@ -609,7 +607,7 @@ def generate_reports(
             _warn(msg)
         if eff not in locales:
             locales.append(eff)
-    changeset, reader = open_source(request)
+    changeset, reader = open_source(request) if source is None else source.result()
     try:
         entries = analyze_changeset(changeset, reader, progress)
     finally:

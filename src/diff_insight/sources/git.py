@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -523,7 +524,10 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 class GitContentReader:
-    """Full file texts from one long-lived ``git cat-file --batch`` process (started lazily)."""
+    """Full file texts from one long-lived ``git cat-file --batch`` process (started lazily).
+
+    After :meth:`prefetch`, a thread sends the announced blob ids to git at once, so git unpacks
+    the next blob while the caller works on this one (one round trip per blob otherwise)."""
 
     def __init__(
         self, repo_path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, git: str = "git"
@@ -532,6 +536,9 @@ class GitContentReader:
         self.max_bytes = max_bytes
         self._proc: subprocess.Popen[bytes] | None = None
         self._closed = False
+        self._ahead: deque[str] = deque()
+        """Blob ids sent to git whose answers are not read yet, in order."""
+        self._feeder: threading.Thread | None = None
 
     def __enter__(self) -> GitContentReader:
         return self
@@ -555,8 +562,8 @@ class GitContentReader:
             self._proc = self._git.popen("cat-file", "--batch", stdin=subprocess.PIPE)
         return self._proc
 
-    def read(self, change: FileChange, side: Side) -> TextContent | None:
-        """The text of ``change`` on ``side``; ``None`` for binary, submodule, absent or too large."""
+    def _blob_id(self, change: FileChange, side: Side) -> str | None:
+        """The blob that :meth:`read` fetches for ``change`` on ``side``, or None (nothing to fetch)."""
         if change.binary or change.kind is EntryKind.SUBMODULE:
             return None
         oid = change.old_id if side == "old" else change.new_id
@@ -565,22 +572,77 @@ class GitContentReader:
             return None
         if known_size is not None and known_size > self.max_bytes:
             return None
+        return oid
+
+    def read(self, change: FileChange, side: Side) -> TextContent | None:
+        """The text of ``change`` on ``side``; ``None`` for binary, submodule, absent or too large."""
+        oid = self._blob_id(change, side)
+        if oid is None:
+            return None
         data = self._fetch(oid)
         if data is None:
             return None
         text, replaced = decode_utf8(data)
         return TextContent(text=text, size=len(data), replaced=replaced)
 
+    def prefetch(self, reads: Sequence[tuple[FileChange, Side]]) -> None:
+        """Send git the blob ids of the coming :meth:`read` calls now (see the class)."""
+        oids = [oid for change, side in reads if (oid := self._blob_id(change, side)) is not None]
+        if not oids:
+            return
+        proc = self._process()
+        self._settle()
+        stdin = proc.stdin
+        assert stdin is not None
+        payload = "".join(f"{oid}\n" for oid in oids).encode("ascii")
+
+        def feed() -> None:
+            # an error here (git gone) shows up in the reads, as the end of git's output
+            with contextlib.suppress(OSError, ValueError):
+                stdin.write(payload)
+                stdin.flush()
+
+        self._ahead.extend(oids)
+        self._feeder = threading.Thread(target=feed, name="git-cat-file-feeder", daemon=True)
+        self._feeder.start()
+
+    def _settle(self) -> None:
+        """Read and drop the answers to announced blobs that were not read, so that the next
+        request's answer comes first."""
+        proc = self._process()
+        while self._ahead:
+            self._ahead.popleft()
+            self._answer(proc, keep=False)
+        if self._feeder is not None:
+            self._feeder.join()
+            self._feeder = None
+
     def _fetch(self, oid: str) -> bytes | None:
         proc = self._process()
         assert proc.stdin is not None and proc.stdout is not None
+        while self._ahead and self._ahead[0] != oid:  # announced but not read: skip its answer
+            self._ahead.popleft()
+            self._answer(proc, keep=False)
+        if self._ahead:
+            self._ahead.popleft()  # already asked for
+        else:
+            self._settle()
+            try:
+                proc.stdin.write(oid.encode("ascii") + b"\n")
+                proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                self.close()
+                raise SourceError(f"git cat-file stopped unexpectedly in {_show(self._git.repo)}") from None
+        return self._answer(proc)
+
+    def _answer(self, proc: subprocess.Popen[bytes], *, keep: bool = True) -> bytes | None:
+        """Read git's answer to the oldest request: the blob (None when it is missing, not a blob,
+        too large, or ``keep`` is false)."""
+        assert proc.stdout is not None
         try:
-            proc.stdin.write(oid.encode("ascii") + b"\n")
-            proc.stdin.flush()
             header = proc.stdout.readline()
-        except (BrokenPipeError, OSError):
-            self.close()
-            raise SourceError(f"git cat-file stopped unexpectedly in {_show(self._git.repo)}") from None
+        except OSError:
+            header = b""
         parts = header.rstrip(b"\n").split(b" ")
         if len(parts) != 3:
             if not header:
@@ -588,7 +650,7 @@ class GitContentReader:
                 raise SourceError(f"git cat-file stopped unexpectedly in {_show(self._git.repo)}")
             return None  # "<oid> missing" or "<oid> ambiguous"
         size = int(parts[2])
-        if size > self.max_bytes or parts[1] != b"blob":
+        if not keep or size > self.max_bytes or parts[1] != b"blob":
             remaining = size + 1
             while remaining > 0:
                 chunk = proc.stdout.read(min(remaining, 1 << 20))
@@ -607,8 +669,16 @@ class GitContentReader:
         """End the ``cat-file`` process. Safe to call more than once."""
         self._closed = True
         proc, self._proc = self._proc, None
+        feeder, self._feeder = self._feeder, None
+        self._ahead.clear()
         if proc is None:
             return
+        if feeder is not None and feeder.is_alive():
+            # the feeder may be blocked writing to git, which may be blocked writing answers
+            # nobody reads: end git first (closing stdin would wait for the feeder's lock)
+            with contextlib.suppress(OSError):
+                proc.kill()
+            feeder.join()
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timezone
 from pathlib import Path
@@ -332,6 +332,10 @@ class GitHubContentReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def prefetch(self, reads: Sequence[tuple[FileChange, Side]]) -> None:
+        """Nothing to do: each text is one request, made when it is read."""
+        return None
 
     def read(self, change: FileChange, side: Side) -> TextContent | None:
         """The text of ``change`` on ``side``; ``None`` for binary, submodule, absent or too large."""
