@@ -45,6 +45,8 @@ _ESCAPE_OR_LT = re.compile(r"\\.|<")
 def _no_html(text: str) -> str:
     """Every ``<`` not already backslash-escaped gets a backslash: writer text (possibly from a
     model) shows as text and cannot open or close HTML (``</details>``) where HTML is rendered."""
+    if "<" not in text:  # then every match is an escape, kept as it is
+        return text
     return _ESCAPE_OR_LT.sub(lambda m: "\\<" if m.group(0) == "<" else m.group(0), text)
 
 
@@ -53,7 +55,9 @@ def _inline(line: str) -> str:
     code fence or ``---``-style rule is escaped with a backslash (and so is every ``<``), so no
     text can add a heading, an HTML block or an unclosed fence that would swallow the rest of
     the report."""
-    return _BLOCK_START.sub(r"\1\\", _no_html(line), count=1)
+    line = _no_html(line)
+    m = _BLOCK_START.match(line)  # anchored at the start, and its look-ahead ends group 1
+    return line if m is None else f"{m.group(1)}\\{line[m.end(1) :]}"
 
 
 _LINE_BREAK = re.compile(r"\r\n?|\n")
@@ -75,6 +79,8 @@ def _link_text(text: str) -> str:
 
 
 def _fence_for(body: str, minimum: int = 4) -> str:
+    if "`" * minimum not in body:  # no run reaches the minimum: the common case, without a scan
+        return "`" * minimum
     longest = max((len(m.group(0)) for m in _BACKTICKS.finditer(body)), default=0)
     return "`" * max(minimum, longest + 1)
 
@@ -136,12 +142,16 @@ def front_matter(report: Report, file_lines: Sequence[str] | None = None) -> dic
 _YAML_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(text, ensure_ascii=False)`` for a string, without building an encoder per call."""
+
+
 def _yaml_scalar(value: Any) -> str:
     """A scalar as YAML: JSON's double-quoted strings are valid YAML once the characters YAML does
     not allow raw are escaped too."""
     if isinstance(value, bool) or value is None or isinstance(value, int | float):
         return json.dumps(value)
-    text = json.dumps(str(value), ensure_ascii=False)
+    text = _json_string(str(value))
     return _YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
@@ -265,13 +275,10 @@ def render_file(rf: ReportFile, block: str | None = None) -> str:
     """One file's section of ``# Modified Contents``: heading, diff, summary JSON, explanation.
     ``block`` is the file's :func:`diff_block` when already computed."""
     c = rf.entry.change
-    summary = json.dumps(
-        {
-            "modification_type": str(rf.type),
-            "modification_title": one_line(rf.text.title),
-        },
-        ensure_ascii=False,
-        indent=4,
+    # what json.dumps({...}, ensure_ascii=False, indent=4) writes for these two strings
+    summary = (
+        f'{{\n    "modification_type": {_json_string(str(rf.type))},\n'
+        f'    "modification_title": {_json_string(one_line(rf.text.title))}\n}}'
     )
     explanation = _prose(rf.text.explanation.strip())
     return (

@@ -7,14 +7,15 @@ module decides which facts to mention, in which order, grouped how. Same input, 
 from __future__ import annotations
 
 import re
+import weakref
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from itertools import islice
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import ChangeType, Cluster, FileKind
@@ -109,12 +110,25 @@ def _md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+@lru_cache(maxsize=8192)
+def _styled_text(text: str, markdown: bool, limit: int | None) -> str:
+    """Document text on one line, cut to ``limit`` and escaped for Markdown (the same in every
+    locale, so cached for all)."""
+    text = " ".join(text.split())
+    if limit is not None:
+        text = F.quote(text, limit)
+    return _md_escape(text) if markdown else text
+
+
 def _basename(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1] or path
 
 
 def _type_key(t: ChangeType) -> str:
     return str(t.value).replace(" ", "_")
+
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +144,7 @@ class _Style:
         return self.cat.msg(key, **values)
 
     def _text(self, text: str) -> str:
-        text = " ".join(text.split())
-        if self.limit is not None:
-            text = F.quote(text, self.limit)
-        return _md_escape(text) if self.markdown else text
+        return _styled_text(text, self.markdown, self.limit)
 
     def q(self, text: str) -> str:
         """Quoted document text."""
@@ -162,6 +173,13 @@ class _Style:
         if len(items) <= limit + 1:
             return self.join(items)
         return self.join([*items[:limit], self.msg("list.more", count=len(items) - limit)])
+
+    def capped_map(self, things: Sequence[_T], show: Callable[[_T], str], limit: int = LIST_LIMIT) -> str:
+        """:meth:`capped` of ``[show(t) for t in things]``, calling ``show`` only for the items shown."""
+        if len(things) <= limit + 1:
+            return self.join([show(t) for t in things])
+        more = self.msg("list.more", count=len(things) - limit)
+        return self.join([*(show(t) for t in things[:limit]), more])
 
     def unit(self, name: str, count: int) -> str:
         return self.msg(f"unit.{name}", count=count)
@@ -214,7 +232,7 @@ def _parse_date(key: str, value: str) -> date | None:
 # --- facts of one entry ------------------------------------------------------------------------
 
 
-def _facts_of(entry: FileEntry) -> list[F.Fact]:
+def _completed_facts(entry: FileEntry) -> list[F.Fact]:
     """The entry's facts, completed from the change where the analysis left something implicit
     (a rename, a binary file, word replacements without TermReplaced facts)."""
     facts = list(entry.analysis.facts)
@@ -258,18 +276,103 @@ def _title_rank(key: str, facts: Sequence[F.Fact]) -> int:
     return _TITLE_RANK.get(key, len(_TITLE_RANK))
 
 
-def _doc_name(entry: FileEntry) -> str | None:
-    """The document's title when it is short enough to name the document, else None."""
+def _title_key(entry: FileEntry, groups: dict[str, list[F.Fact]]) -> str | None:
+    """The group whose facts name the file in its title (None when there are no facts)."""
+    if not groups:
+        return None
+    preferred = _TYPE_PREFERRED.get(entry.classification.type, frozenset())
+    order = list(groups)
+
+    def rank(k: str) -> tuple[int, int, int]:
+        r = _title_rank(k, groups[k])
+        return (
+            0 if (k in preferred or _TITLE_ORDER[min(r, len(_TITLE_ORDER) - 1)] in preferred) else 1,
+            r,
+            order.index(k),
+        )
+
+    return min(groups, key=rank)
+
+
+def _explain_order(groups: dict[str, list[F.Fact]]) -> tuple[str, ...]:
+    """The groups in the order an explanation tells them."""
+    order = list(groups)
+    return tuple(
+        sorted(
+            (k for k in groups if k != "encoding_replaced"),
+            key=lambda k: (_EXPLAIN_RANK.get(k, len(_EXPLAIN_RANK)), order.index(k)),
+        )
+    )
+
+
+def _doc_name_of(entry: FileEntry) -> str | None:
+    """See :func:`_doc_name`."""
     title = entry.analysis.title
     if title and len(" ".join(title.split())) <= MAX_TITLE_DOC:
         return " ".join(title.split())
     return None
 
 
-def _noun(entry: FileEntry) -> str:
+def _noun_of(entry: FileEntry) -> str:
+    """See :func:`_noun`."""
     if entry.change.binary or entry.analysis.file_kind == FileKind.BINARY:
         return "image" if PurePosixPath(entry.path).suffix.lower() in _IMAGE_EXT else "binary"
     return "article" if entry.analysis.file_kind == FileKind.MARKDOWN else "file"
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What the writer reads from an entry, the same in every locale (see :func:`_prepared`)."""
+
+    facts: tuple[F.Fact, ...]
+    """The completed facts (:func:`_completed_facts`)."""
+    groups: dict[str, list[F.Fact]]
+    """The facts by group key, in the order of each group's first fact (read only)."""
+    explain_order: tuple[str, ...]
+    title_key: str | None
+    doc_name: str | None
+    noun: str
+
+
+_PREPARED: dict[int, tuple[weakref.ref[FileEntry], _Prepared]] = {}
+"""Prepared entries by ``id`` of the entry, for as long as the entry lives: each holds a weak
+reference to its entry whose callback drops it (so an id is never reused while cached)."""
+
+
+def _prepared(entry: FileEntry) -> _Prepared:
+    """The entry's facts, grouped and ordered, computed once for the titles, explanations and
+    overview of every locale (entries are immutable)."""
+    key = id(entry)
+    known = _PREPARED.get(key)
+    if known is not None and known[0]() is entry:
+        return known[1]
+    facts = tuple(_completed_facts(entry))
+    groups = _groups(facts)
+    prepared = _Prepared(
+        facts,
+        groups,
+        _explain_order(groups),
+        _title_key(entry, groups),
+        _doc_name_of(entry),
+        _noun_of(entry),
+    )
+    _PREPARED[key] = (weakref.ref(entry, lambda _ref: _PREPARED.pop(key, None)), prepared)
+    return prepared
+
+
+def _facts_of(entry: FileEntry) -> tuple[F.Fact, ...]:
+    """The entry's facts, completed from the change (see :func:`_completed_facts`)."""
+    return _prepared(entry).facts
+
+
+def _doc_name(entry: FileEntry) -> str | None:
+    """The document's title when it is short enough to name the document, else None."""
+    return _prepared(entry).doc_name
+
+
+def _noun(entry: FileEntry) -> str:
+    """``article``, ``file``, ``image`` or ``binary``."""
+    return _prepared(entry).noun
 
 
 def _display_names(paths: Sequence[str]) -> list[str]:
@@ -348,7 +451,7 @@ def _pair(st: _Style, old: str, new: str) -> str:
 
 def _replacements(st: _Style, cluster: Cluster, limit: int = 3) -> str:
     """A cluster's shared replacements as a list of ``“old” → “new”``."""
-    return st.capped([_pair(st, st.q(o), st.q(n)) for o, n in cluster.replacements], limit)
+    return st.capped_map(cluster.replacements, lambda r: _pair(st, st.q(r[0]), st.q(r[1])), limit)
 
 
 def _clusters(entries: Sequence[FileEntry]) -> list[tuple[Cluster, list[FileEntry]]]:
@@ -478,7 +581,7 @@ def _list_sentence(st: _Style, key: str, facts: Sequence[F.Fact], limit: int = L
         variant, values = _single(st, facts[0])
         return st.msg(f"fact.{key}.{variant}", **values)
     return st.msg(
-        f"fact.{key}.group", count=len(facts), items=st.capped([_item(st, f) for f in facts], limit)
+        f"fact.{key}.group", count=len(facts), items=st.capped_map(facts, lambda f: _item(st, f), limit)
     )
 
 
@@ -505,7 +608,7 @@ def _rows_sentence(st: _Style, f: F.TableRowsChanged) -> str:
             continue
         part = st.msg(f"table.rows_{what}", rows=st.unit("rows", n), count=n)
         if keys:
-            part = st.msg("fmt.detail", text=part, detail=st.capped([st.q(k) for k in keys], 3))
+            part = st.msg("fmt.detail", text=part, detail=st.capped_map(keys, st.q, 3))
         parts.append(part)
     if not parts:
         return ""
@@ -522,7 +625,7 @@ def _document_sentence(st: _Style, entry: FileEntry, f: F.Fact) -> str:
                 "fact.document_added.sections",
                 what=what,
                 lines=st.unit("lines", n),
-                items=st.capped([st.q(h) for h in hs], 5),
+                items=st.capped_map(hs, st.q, 5),
                 count=len(hs),
             )
         case F.DocumentAdded(lines=n):
@@ -621,24 +724,12 @@ def _headline(st: _Style, entry: FileEntry, doc: str) -> str:
 
 
 def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:
-    facts = _facts_of(entry)
-    groups = _groups(facts)
-    what = st.msg(f"noun.{_noun(entry)}")
-    if not groups:
+    prepared = _prepared(entry)
+    what = st.msg(f"noun.{prepared.noun}")
+    key = prepared.title_key
+    if key is None:
         return _status_title(st, entry, doc, what)
-    preferred = _TYPE_PREFERRED.get(entry.classification.type, frozenset())
-    order = list(groups)
-
-    def rank(k: str) -> tuple[int, int, int]:
-        r = _title_rank(k, groups[k])
-        return (
-            0 if (k in preferred or _TITLE_ORDER[min(r, len(_TITLE_ORDER) - 1)] in preferred) else 1,
-            r,
-            order.index(k),
-        )
-
-    key = min(groups, key=rank)
-    fs = groups[key]
+    fs = prepared.groups[key]
     f = fs[0]
     base: _Values = {"doc": doc, "what": what, "count": len(fs)}
     match f:
@@ -662,7 +753,7 @@ def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:
                 return st.msg(
                     "title.table_rows_changed.added",
                     place=place,
-                    items=st.capped([st.q(k) for k in r.added_keys], 2),
+                    items=st.capped_map(r.added_keys, st.q, 2),
                     count=r.added,
                     doc=doc,
                 )
@@ -670,7 +761,7 @@ def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:
                 return st.msg(
                     "title.table_rows_changed.removed",
                     place=place,
-                    items=st.capped([st.q(k) for k in r.removed_keys], 2),
+                    items=st.capped_map(r.removed_keys, st.q, 2),
                     count=r.removed,
                     doc=doc,
                 )
@@ -705,12 +796,12 @@ def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:
         case F.FrontMatterChanged() if key == "front_matter_main":
             variant, values = _single(st, f)
             return st.msg(f"title.front_matter_main.{variant}", **{**values, **base})
-    # a title names each thing once (docfx zones repeat headings such as "Prerequisites" per language)
-    items = list(dict.fromkeys(_item(st, x) for x in fs))
     title_key = "front_matter_changed" if key == "front_matter_other" else key
     if len(fs) == 1:
         variant, values = _single(st, f)
         return st.msg(f"title.{title_key}.{variant}", **{**values, **base})
+    # a title names each thing once (docfx zones repeat headings such as "Prerequisites" per language)
+    items = list(dict.fromkeys(_item(st, x) for x in fs))
     return st.msg(f"title.{title_key}.group", items=st.capped(items, 2), first=st.join(items[:2]), **base)
 
 
@@ -797,17 +888,13 @@ def _cluster_sentence(st: _Style, entry: FileEntry) -> str:
 
 def _explain(st: _Style, entry: FileEntry) -> str:
     doc = _explain_doc(st, entry)
-    facts = _facts_of(entry)
-    groups = _groups(facts)
+    prepared = _prepared(entry)
+    facts, groups = prepared.facts, prepared.groups
     has_binary = any(k.startswith("binary_") for k in groups)
     first: list[str] = [] if has_binary else [_lead(st, entry, doc, facts)]
-    ordered = sorted(
-        (k for k in groups if k != "encoding_replaced"),
-        key=lambda k: (_EXPLAIN_RANK.get(k, len(_EXPLAIN_RANK)), list(groups).index(k)),
-    )
     body: list[str] = []
     left = 0
-    for k in ordered:
+    for k in prepared.explain_order:
         sentences = [s for s in _group_sentences(st, entry, doc, k, groups[k], after=bool(body)) if s]
         if len(body) + len(sentences) > MAX_FACT_SENTENCES:
             left += len(groups[k])
@@ -957,6 +1044,11 @@ _FUNCTION_WORDS = frozenset((
 """Words whose insertion or removal in several files is grammar, not a pattern worth an insight."""
 
 
+@lru_cache(maxsize=4096)
+def _function_words_only(text: str) -> bool:
+    return all(w in _FUNCTION_WORDS for w in text.casefold().replace(",", " ").split())
+
+
 def _word_table(entries: Sequence[FileEntry]) -> dict[tuple[str, str], list[tuple[FileEntry, int]]]:
     """Words inserted into or removed from sentences, by ``(kind, text)``; phrases made only of
     function words (``the``, ``and a``) are left out."""
@@ -964,7 +1056,7 @@ def _word_table(entries: Sequence[FileEntry]) -> dict[tuple[str, str], list[tupl
     for e in entries:
         for f in _facts_of(e):
             if isinstance(f, F.WordsInserted | F.WordsDeleted):
-                if all(w in _FUNCTION_WORDS for w in f.text.casefold().replace(",", " ").split()):
+                if _function_words_only(f.text):
                     continue
                 table.setdefault((f.kind, f.text), []).append((e, f.count))
     return table

@@ -9,6 +9,7 @@ count. Numbers, lists, dates and sizes are formatted with Babel for the locale.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -107,6 +108,12 @@ def _load(locale: str) -> dict[str, Message]:
     return out
 
 
+@cache
+def _fixed_texts(locale: str) -> dict[str, str]:
+    """The messages without placeholders or braces: their text is the template itself."""
+    return {k: v for k, v in _load(locale).items() if isinstance(v, str) and "{" not in v and "}" not in v}
+
+
 def site_strings(locale: str) -> dict[str, str]:
     """The website's interface strings in ``locale`` (a supported locale), from the ``[site]`` table
     of its catalog file: plain templates with ``str.format`` placeholders."""
@@ -116,6 +123,9 @@ def site_strings(locale: str) -> dict[str, str]:
     if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
         raise ValueError(f"{locale}.toml: [{SITE_TABLE}] must hold strings only")
     return dict(table)
+
+
+_BACKTICKS = re.compile("`+")
 
 
 def _collapse(text: str) -> str:
@@ -131,6 +141,7 @@ class Catalog:
         self.locale = locale
         self._babel = _babel_locale(locale)
         self._messages = _load(locale)
+        self._fixed = _fixed_texts(locale)
 
     # --- messages ------------------------------------------------------------------------------
 
@@ -149,7 +160,7 @@ class Catalog:
 
     def plural(self, count: int | float) -> str:
         """The CLDR plural category of ``count`` in this locale."""
-        return str(self._babel.plural_form(count))
+        return _plural(self.locale, count)
 
     def msg(self, key: str, /, **values: Any) -> str:
         """The message ``key`` with ``values`` filled in.
@@ -157,6 +168,10 @@ class Catalog:
         Integers are formatted as locale numbers. A plural message picks its variant by ``count``.
         Raises KeyError naming the key and the locale when the key or a placeholder is missing.
         """
+        if not values:
+            fixed = self._fixed.get(key)
+            if fixed is not None:
+                return fixed
         entry = self._messages.get(key)
         if entry is None:
             raise KeyError(f"message {key!r} is missing from the {self.locale} catalog")
@@ -166,13 +181,14 @@ class Catalog:
             count = values.get("count")
             if not isinstance(count, int | float):
                 raise KeyError(f"plural message {key!r} ({self.locale}) needs a numeric 'count'")
-            template = entry.get(self.plural(count), entry["other"])
-        shown = {
-            k: self.number(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
-            for k, v in values.items()
-        }
+            template = entry.get(_plural(self.locale, count), entry["other"])
+        # ``values`` is this call's own dict: numbers are replaced by their text in place (most
+        # values are text already, checked first as the cheap case)
+        for name, value in values.items():
+            if type(value) is not str and isinstance(value, int | float) and not isinstance(value, bool):
+                values[name] = _format_number(self.locale, value)
         try:
-            return template.format(**shown)
+            return template.format_map(values)
         except KeyError as exc:
             raise KeyError(f"message {key!r} ({self.locale}) needs the value {exc.args[0]!r}") from None
 
@@ -189,20 +205,16 @@ class Catalog:
     @staticmethod
     def code(text: str) -> str:
         """Inline code: backticks, with a longer fence when ``text`` holds backticks itself."""
-        text = _collapse(text)
-        run = longest = 0
-        for ch in text:
-            run = run + 1 if ch == "`" else 0
-            longest = max(longest, run)
-        fence = "`" * (longest + 1)
-        pad = " " if longest or text.startswith(" ") or text.endswith(" ") or not text else ""
-        return f"{fence}{pad}{text}{pad}{fence}"
+        return _code(text)
 
     # --- numbers, lists, dates -----------------------------------------------------------------
 
     def join(self, items: Iterable[str]) -> str:
         """``A、B和C`` (zh), ``A、B、C`` (ja), ``A, B, and C`` (en)."""
-        return str(format_list(list(items), locale=self._babel))
+        listed = list(items)
+        if len(listed) < 2:  # what format_list returns for these, without its look-ups
+            return str(listed[0]) if listed else ""
+        return str(format_list(listed, locale=self._babel))
 
     def number(self, n: int | float) -> str:
         """A locale-formatted number (at most one decimal place for fractions)."""
@@ -214,7 +226,7 @@ class Catalog:
 
     def date(self, d: date) -> str:
         """A date in the locale's long format (``April 23, 2025``, ``2025年4月23日``)."""
-        return str(format_date(d, format="long", locale=self._babel))
+        return _format_date(self.locale, d)
 
     def size(self, n: int) -> str:
         """A byte count for people: ``512 bytes``, ``12.3 KB``, ``4.1 MB`` (units of 1024)."""
@@ -226,6 +238,27 @@ class Catalog:
             if value < 1024 or unit == "gb":
                 break
         return self.msg(f"size.{unit}", value=self.number(round(value, 1)))
+
+
+@lru_cache(maxsize=4096)
+def _code(text: str) -> str:
+    """:meth:`Catalog.code` (the same in every locale, so cached once for all)."""
+    text = _collapse(text)
+    longest = max(map(len, _BACKTICKS.findall(text)), default=0) if "`" in text else 0
+    fence = "`" * (longest + 1)
+    pad = " " if longest or text.startswith(" ") or text.endswith(" ") or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _plural(locale: str, count: int | float) -> str:
+    """The CLDR plural category of ``count`` (typed: ``1`` and ``1.0`` may differ)."""
+    return str(_babel_locale(locale).plural_form(count))
+
+
+@lru_cache(maxsize=1024)
+def _format_date(locale: str, d: date) -> str:
+    return str(format_date(d, format="long", locale=_babel_locale(locale)))
 
 
 @lru_cache(maxsize=4096)
