@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -1112,3 +1113,17 @@ def test_a_title_names_a_repeated_heading_once(locale: str) -> None:
     )
     (text,), _ = run([e], locale)
     assert text.title.count(cat.quote("Prerequisites")) == 1, text.title
+
+
+def test_the_writer_keeps_no_entry_alive_and_never_mixes_entries_up() -> None:
+    """What the writer derives once from an entry for every locale lives as long as the entry, not
+    longer; entries made one after another (which may reuse a freed address) get their own texts."""
+    writer = FactsWriter()
+    for i in range(1500):  # CPython gives a freed entry's address to a new one now and then
+        e = entry(f"docs/page{i}.md", [F.HeadingAdded(2, f"Heading number {i}")])
+        alive = weakref.ref(e)
+        for locale in SUPPORTED:
+            (text,) = writer.describe_files([e], locale)
+            assert f"Heading number {i}" in text.explanation, (i, locale, text.explanation)
+        del e, text
+        assert alive() is None, "the writer still holds an entry after describing it"

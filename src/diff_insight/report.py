@@ -45,9 +45,10 @@ def unique_anchors(paths: Sequence[str]) -> list[str]:
     return [numbered_anchor(p, n) for p, n in zip(paths, anchor_numbers(paths), strict=True)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class FileEntry:
-    """One changed file with everything the analysis decided about it."""
+    """One changed file with everything the analysis decided about it. (Weak references allowed:
+    writers cache what they derive from an entry for as long as it lives.)"""
 
     change: FileChange
     analysis: FileAnalysis
