@@ -3,6 +3,7 @@ our exceptions into one-line errors. No logic of its own beyond that."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -648,7 +649,13 @@ def _rich_progress() -> Any:
 
 
 def main() -> None:
-    cli(prog_name="diff-insight")
+    try:
+        cli(prog_name="diff-insight")
+    finally:
+        # the process ends here: the objects still alive are left to the exit, which then spares
+        # its collections over them (about 0.1 s after a large range); nothing is left unwritten
+        # (every file is closed, and the standard streams are flushed at exit as always)
+        gc.freeze()
 
 
 if __name__ == "__main__":
