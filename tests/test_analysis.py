@@ -67,6 +67,21 @@ def test_front_matter_change_added_and_removed_keys() -> None:
     assert a.title == "Image generation models"
 
 
+def test_front_matter_only_change_takes_the_title_from_the_body_when_the_front_matter_has_none() -> None:
+    """A change inside the front matter does not scan the body, except for a title: without one in
+    the front matter it is the first H1, as for any other change."""
+    untitled = DOC.replace("title: Image models\n", "")
+    a = analyze(untitled, untitled.replace("01/15/2025", "04/23/2025"))
+    assert a.facts == (F.DateBumped("ms.date", "01/15/2025", "04/23/2025"),)
+    assert a.basis == "full-text" and a.title == "Image models"
+    titled = DOC.replace("# Image models", "# Body heading")
+    b = analyze(titled, titled.replace("01/15/2025", "04/23/2025"))
+    assert b.title == "Image models"  # the front matter's title wins, as for any other change
+    # an edit of the front matter and of the body: the body's facts are there too
+    c = analyze(DOC, DOC.replace("01/15/2025", "04/23/2025").replace("## Next steps", "## What's next"))
+    assert kinds(c)[:2] == ["date_bumped", "heading_renamed"], c.facts
+
+
 @pytest.mark.parametrize("full", [True, False])
 def test_heading_renamed(full: bool) -> None:
     a = analyze(DOC, DOC.replace("## Use the API", "## Call the image API"), full=full)

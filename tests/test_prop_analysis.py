@@ -26,7 +26,7 @@ from diff_insight.analysis.classify import RULES_BY_NAME, classify
 from diff_insight.analysis.clusters import cluster_files
 from diff_insight.analysis.facts import FACT_KINDS, ChangeType, FileAnalysis
 from diff_insight.analysis.hunks import blocks_of, parse_hunks, side_lines
-from diff_insight.analysis.markdown import K, scan_partial, scan_text
+from diff_insight.analysis.markdown import Doc, K, scan_front_matter, scan_partial, scan_text
 from diff_insight.analysis.normalize import formatting_kinds
 from diff_insight.analysis.words import pair_lines, similarity, word_diff
 from diff_insight.model import FileChange, Status, TextContent
@@ -148,6 +148,33 @@ def check_scan(doc: str) -> None:
     assert title is None or isinstance(title, str)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in d.front_matter.items())
     assert scan_text(doc).headings == d.headings  # deterministic
+
+
+@prop(2)
+@given(markdown_doc(), st.lists(st.integers(1, 12), max_size=4))
+@example("---\ntitle: T\n---\n# H\n", [2])
+@example("---\nms.date: 1\n---\n# Heading\n", [2])
+@example("---\r\ntitle: T\r\n...\r\nbody\r\n", [1, 3])
+@example("---\ntitle: T\n", [1])
+@example("---\ntitle: T\n---\n", [4])
+def test_front_matter_scan_agrees_with_the_whole_scan(doc: str, changed: list[int]) -> None:
+    """Where the front-matter-only scan answers, it says what the whole scan says about the front
+    matter and the title (all a change inside the front matter reads); else it has a reason."""
+    whole = scan_text(doc)
+    part = scan_front_matter(doc, changed)
+    if part is None:
+        fm = whole.front_matter_range
+        no_title = Doc(lines={}, front_matter_lines=whole.front_matter_lines).title() is None
+        assert fm is None or any(c > fm[1] for c in changed) or no_title
+        return
+    assert part.front_matter_range == whole.front_matter_range is not None
+    assert all(c <= part.front_matter_range[1] for c in changed)
+    assert part.front_matter_lines == whole.front_matter_lines
+    assert part.front_matter == whole.front_matter
+    assert part.title() == whole.title() is not None
+    assert part.last_line == whole.last_line
+    for k in range(1, part.front_matter_range[1] + 1):
+        assert part.kinds.get(k) == whole.kinds.get(k) == K.FRONT_MATTER
 
 
 @prop(2)

@@ -13,7 +13,16 @@ from typing import NamedTuple
 from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import Basis, FileAnalysis, FileKind, quote
 from diff_insight.analysis.hunks import Block, Hunk, HunkLine, blocks_of, parse_hunks, side_lines
-from diff_insight.analysis.markdown import Doc, K, Table, scan, scan_partial, scan_text, split_row
+from diff_insight.analysis.markdown import (
+    Doc,
+    K,
+    Table,
+    scan,
+    scan_front_matter,
+    scan_partial,
+    scan_text,
+    split_row,
+)
 from diff_insight.analysis.normalize import formatting_kinds
 from diff_insight.analysis.words import WordDiff, pair_lines, word_diff
 from diff_insight.model import FileChange, Status, TextContent
@@ -301,12 +310,12 @@ def analyze_file(
         return _result(change, kind, "full-text", acc, title, None)
 
     basis: Basis = "full-text" if (old is not None and new is not None) else "patch"
+    blocks = blocks_of(hunks)
     if basis == "full-text":
         assert old is not None and new is not None
-        old_doc, new_doc = scan_text(old.text), scan_text(new.text)
+        old_doc, new_doc = _full_docs(kind, blocks, old.text, new.text)
     else:
         old_doc, new_doc = scan_partial(side_lines(hunks, "old")), scan_partial(side_lines(hunks, "new"))
-    blocks = blocks_of(hunks)
     title = new_doc.title() or old_doc.title()
     if kind == FileKind.MARKDOWN:
         _markdown_facts(acc, blocks, old_doc, new_doc, basis)
@@ -318,6 +327,21 @@ def analyze_file(
             acc.facts.append(F.LinesChanged(change.additions, change.deletions))
     key = _change_key(blocks, old_doc, new_doc)
     return _result(change, kind, basis, acc, title, key)
+
+
+def _full_docs(kind: FileKind, blocks: Sequence[Block], old: str, new: str) -> tuple[Doc, Doc]:
+    """The scans of both full texts; of their front matter only when the change is all there (the
+    common date bump: the bodies are equal and no fact reads them)."""
+    if kind == FileKind.MARKDOWN:
+        fm_old = scan_front_matter(old, (ln.old_no or 0 for b in blocks for ln in b.removed))
+        fm_new = (
+            scan_front_matter(new, (ln.new_no or 0 for b in blocks for ln in b.added))
+            if fm_old is not None
+            else None
+        )
+        if fm_old is not None and fm_new is not None:
+            return fm_old, fm_new
+    return scan_text(old), scan_text(new)
 
 
 _URL_PARTS = re.compile(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import lru_cache
@@ -567,6 +568,42 @@ def scan_text(text: str) -> Doc:
         last_line=len(parts),
         text=text,
     )
+
+
+def scan_front_matter(text: str, changed: Iterable[int]) -> Doc | None:
+    """What :func:`scan_text` finds for a change whose lines (``changed``, line numbers of this
+    side) are all in the front matter, scanning the front matter only: the body is the same on both
+    sides and no fact reads it, except for the title when the front matter has none.
+
+    None when the text has no front matter, a changed line lies outside it, or the front matter
+    names no title (then scan the whole text)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    if not text.startswith("---"):
+        return None
+    lines: dict[int, str] = {}
+    pos, no = 0, 0
+    while True:  # the lines up to the closing delimiter, as scan() finds it
+        nl = text.find("\n", pos)
+        no += 1
+        line = text[pos:] if nl < 0 else text[pos:nl]
+        lines[no] = line
+        if no == 1 and line.strip() != "---":
+            return None
+        if no > 1 and line.strip() in ("---", "..."):
+            break
+        if nl < 0:
+            return None  # never closed: no front matter
+        pos = nl + 1
+    if any(k > no for k in changed):
+        return None
+    doc = Doc(lines=lines, complete=True)
+    doc.last_line = text.count("\n") + 1
+    doc.front_matter_range = (1, no)
+    doc.front_matter_lines = [lines[k] for k in range(2, no)]
+    return doc if doc.title() else None
 
 
 _FM_KEY = re.compile(r"^[A-Za-z_][\w.\-]*\s*:")
