@@ -556,11 +556,15 @@ def _scan_segment(
     close_table()
 
 
-def scan_text(text: str) -> Doc:
+def _lines_text(text: str) -> str:
+    """The text as the scanner numbers its lines: CRLF as LF, without the final line break."""
     if "\r" in text:
         text = text.replace("\r\n", "\n")
-    if text.endswith("\n"):
-        text = text[:-1]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def scan_text(text: str) -> Doc:
+    text = _lines_text(text)
     parts = text.split("\n") if text else []
     return scan(
         dict(zip(range(1, len(parts) + 1), parts, strict=True)),
@@ -577,10 +581,7 @@ def scan_front_matter(text: str, changed: Iterable[int]) -> Doc | None:
 
     None when the text has no front matter, a changed line lies outside it, or the front matter
     names no title (then scan the whole text)."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    if text.endswith("\n"):
-        text = text[:-1]
+    text = _lines_text(text)
     if not text.startswith("---"):
         return None
     lines: dict[int, str] = {}

@@ -609,20 +609,23 @@ class GitContentReader:
     def _settle(self) -> None:
         """Read and drop the answers to announced blobs that were not read, so that the next
         request's answer comes first."""
-        proc = self._process()
-        while self._ahead:
-            self._ahead.popleft()
-            self._answer(proc, keep=False)
+        self._skip_until(None)
         if self._feeder is not None:
             self._feeder.join()
             self._feeder = None
 
+    def _skip_until(self, oid: str | None) -> None:
+        """Drop the answers to announced blobs before ``oid`` (all of them for None): they were
+        not read."""
+        proc = self._process()
+        while self._ahead and self._ahead[0] != oid:
+            self._ahead.popleft()
+            self._answer(proc, keep=False)
+
     def _fetch(self, oid: str) -> bytes | None:
         proc = self._process()
         assert proc.stdin is not None and proc.stdout is not None
-        while self._ahead and self._ahead[0] != oid:  # announced but not read: skip its answer
-            self._ahead.popleft()
-            self._answer(proc, keep=False)
+        self._skip_until(oid)
         if self._ahead:
             self._ahead.popleft()  # already asked for
         else:

@@ -170,9 +170,7 @@ class _Style:
 
     def capped(self, items: Sequence[str], limit: int = LIST_LIMIT) -> str:
         """``A, B, C, D, and 5 more`` (never "and 1 more": then the last item is shown)."""
-        if len(items) <= limit + 1:
-            return self.join(items)
-        return self.join([*items[:limit], self.msg("list.more", count=len(items) - limit)])
+        return self.capped_map(items, str, limit)
 
     def capped_map(self, things: Sequence[_T], show: Callable[[_T], str], limit: int = LIST_LIMIT) -> str:
         """:meth:`capped` of ``[show(t) for t in things]``, calling ``show`` only for the items shown."""
