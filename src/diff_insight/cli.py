@@ -178,17 +178,8 @@ def report(
         raise click.UsageError("BASE and HEAD go with SOURCE, not with --compare-json or --patch")
 
     def go() -> None:
-        from diff_insight.config import load_config
         from diff_insight.request import ReportRequest, start_source
 
-        config = load_config(config_path, required=config_path is not None)
-        overrides: dict[str, Any] = {}
-        if locales:
-            overrides["locales"] = list(locales)
-        if out:
-            overrides["out"] = out
-        if overrides:
-            config = config.with_overrides(**overrides)
         root = (out_dir or Path.cwd()).absolute()
         if github is not None:
             request = ReportRequest("github", github, gh_base, gh_head, day=day, out_root=root)
@@ -199,8 +190,28 @@ def report(
         else:
             assert source is not None
             request = ReportRequest("git", source, base, head, day=day, out_root=root)
-        # git reads the range while the analysis and the writers are imported
-        opening = start_source(request)
+        # A local repository is read while the config is validated and the analysis and the
+        # writers are imported: reading it has no effect outside this process, and its result
+        # (or its error) is only looked at once the config is valid. The other inputs (the
+        # network, stdin) are only touched after that.
+        opening = start_source(request) if request.kind == "git" else None
+        try:
+            from diff_insight.config import load_config
+
+            config = load_config(config_path, required=config_path is not None)
+            overrides: dict[str, Any] = {}
+            if locales:
+                overrides["locales"] = list(locales)
+            if out:
+                overrides["out"] = out
+            if overrides:
+                config = config.with_overrides(**overrides)
+        except BaseException:
+            if opening is not None:
+                opening.discard()
+            raise
+        if opening is None:
+            opening = start_source(request)
         from diff_insight.pipeline import EngineOptions, generate_reports
 
         progress = None if quiet else _rich_progress()

@@ -6,8 +6,12 @@ changes before it imports the rest of the pipeline (see :func:`start_source`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import pickle
+import signal
+import sys
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -15,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from diff_insight.errors import SourceError
 from diff_insight.model import ChangeSet, ContentReader
 
 log = logging.getLogger("diff_insight")
@@ -76,14 +81,48 @@ def open_source(request: ReportRequest) -> tuple[ChangeSet, ContentReader]:
 OpenedSource = tuple[ChangeSet, ContentReader]
 
 
-def start_source(request: ReportRequest) -> Future[OpenedSource]:
-    """Start :func:`open_source` in a background thread and return its future.
+class SourceFuture(Future[OpenedSource]):
+    """The future of :func:`start_source`; :meth:`discard` gives it up."""
 
-    Reading a range is mostly waiting for ``git diff``; a caller that still has modules to import
-    (the CLI, before the analysis and the writers) does that meanwhile. Errors come from
-    ``result()``, as from :func:`open_source`. The thread is a daemon: an exit never waits for it.
+    def __init__(self) -> None:
+        super().__init__()
+        self._child: int | None = None
+
+    def discard(self) -> None:
+        """Give up the read: a reading process is stopped, the reader is closed once the read
+        ends, and an error, if any, is dropped. Does not wait."""
+        child = self._child
+        if child is not None:
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGTERM)
+
+        def close(done: Future[OpenedSource]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                done.result()[1].close()
+
+        self.add_done_callback(close)
+
+
+def _forkable() -> bool:
+    # a fork copies only the calling thread: with other threads alive, a lock one of them holds
+    # (the import lock, a logging handler's) would stay held in the child forever
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def start_source(request: ReportRequest) -> SourceFuture:
+    """Start :func:`open_source` in the background and return its future.
+
+    Reading a range is mostly waiting for git; a caller that still has modules to import (the
+    CLI, before the config, the analysis and the writers) does that meanwhile. A local
+    repository is read by a forked process (on Linux, while this process has one thread), so
+    that parsing the diff does not compete with the caller for the interpreter; other inputs,
+    or when forking is not safe, by a thread. Errors come from ``result()``, as from
+    :func:`open_source`. Exits never wait for the reading.
     """
-    future: Future[OpenedSource] = Future()
+    future = SourceFuture()
+    if request.kind == "git" and _forkable():
+        _read_in_child(request, future)
+        return future
 
     def run() -> None:
         if not future.set_running_or_notify_cancel():
@@ -95,3 +134,62 @@ def start_source(request: ReportRequest) -> Future[OpenedSource]:
 
     threading.Thread(target=run, name="diff-insight-source", daemon=True).start()
     return future
+
+
+def _child_payload(request: ReportRequest) -> bytes:
+    """What the reading process sends back: the pickled change set and a fresh reader, or the
+    error (its text, when the error itself cannot be pickled)."""
+    try:
+        changeset, reader = open_source(request)
+        reader.close()
+        payload: tuple[bool, object] = (True, (changeset, reader.fresh()))
+    except BaseException as exc:  # noqa: BLE001 - sent to the parent, raised by result()
+        payload = (False, exc)
+    try:
+        return pickle.dumps(payload, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - an unpicklable error is sent as its text
+        error = payload[1] if not payload[0] else None
+        what = f"{type(error).__name__}: {error}" if error is not None else "the change set cannot be sent"
+        return pickle.dumps((False, RuntimeError(what)), pickle.HIGHEST_PROTOCOL)
+
+
+def _read_in_child(request: ReportRequest, future: SourceFuture) -> None:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: read, send, and leave without running any of the parent's exit code
+        code = 0
+        try:
+            os.close(read_end)
+            data = _child_payload(request)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        except BaseException:  # noqa: BLE001 - a broken pipe: the parent is gone or gave up
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    future._child = pid
+
+    def collect() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            with os.fdopen(read_end, "rb") as stream:
+                data = stream.read()
+            _, status = os.waitpid(pid, 0)
+            future._child = None
+            if not data:
+                how = (
+                    f"was killed by signal {os.WTERMSIG(status)}"
+                    if os.WIFSIGNALED(status)
+                    else f"exited with status {os.waitstatus_to_exitcode(status)}"
+                )
+                raise SourceError(f"reading {request.source}: the reading process {how} before it was done")
+            ok, value = pickle.loads(data)
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            future.set_exception(exc)
+
+    threading.Thread(target=collect, name="diff-insight-source", daemon=True).start()

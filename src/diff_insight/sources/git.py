@@ -1,8 +1,8 @@
 """Read the changes between two commits of a local repository with the ``git`` CLI.
 
 A handful of processes whatever the size of the range: ``rev-parse`` and ``cat-file`` to validate
-and resolve, one ``git diff -z --raw --numstat`` for the metadata, one streamed ``git diff -p``
-for the patches, one ``cat-file --batch-check`` for blob sizes, and (lazily) one long-lived
+and resolve, one streamed ``git diff -z --raw --numstat -p`` for the metadata and the patches,
+one ``cat-file --batch-check`` for blob sizes, and (lazily) one long-lived
 ``cat-file --batch`` for file contents. Git runs with a clean configuration and explicit diff
 flags so that results do not depend on the user's settings.
 """
@@ -16,8 +16,7 @@ import subprocess
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -73,6 +72,8 @@ _DIFF_FLAGS: Final = (
     "--indent-heuristic",
 )
 _PATCH_FLAGS: Final = ("-p", "-U3", "--inter-hunk-context=0")
+_RECORD_FLAGS: Final = ("-z", "--raw", "--numstat", "--no-abbrev")
+"""Before the patch, a NUL-terminated record per file: modes, blob ids, status, paths, counts."""
 _SYMLINK_MODE: Final = "120000"
 _SUBMODULE_MODE: Final = "160000"
 _HEX_ID = re.compile(r"[0-9a-f]{4,64}")
@@ -311,6 +312,40 @@ def _join_sections(sections: Sequence[FileDiff]) -> tuple[str | None, bool, int,
     )
 
 
+_CHUNK = 1 << 16
+
+
+def _split_metadata(stream: IO[bytes]) -> tuple[bytes, bytes]:
+    """Read ``stream`` (``git diff -z --raw --numstat -p``) up to the end of its NUL-terminated
+    records: the records, and the bytes of the patch read after them. Git ends the records with
+    an empty one (two NULs in a row, which no record holds) before the patch."""
+    buf = bytearray()
+    searched = 0
+    while True:
+        at = buf.find(b"\0\0", max(0, searched - 1))
+        if at >= 0:
+            return bytes(buf[: at + 1]), bytes(buf[at + 2 :])
+        searched = len(buf)
+        chunk = stream.read(_CHUNK)
+        if not chunk:  # no change at all prints nothing; records without a patch are an error later
+            return bytes(buf), b""
+        buf += chunk
+
+
+def _lines_from(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+    """The lines (ends kept) of ``head`` followed by the rest of ``stream``."""
+    lines = head.split(b"\n")
+    last = lines.pop()
+    for line in lines:
+        yield line + b"\n"
+    if last:
+        first = stream.readline()
+        yield last + first
+        if not first.endswith(b"\n"):
+            return
+    yield from stream
+
+
 class GitSource:
     """The changes between two commits of a local repository, read with the git CLI."""
 
@@ -375,10 +410,6 @@ class GitSource:
             local_path=str(self.toplevel),
         )
 
-    def metadata(self, base: str, head: str) -> list[_Entry]:
-        out = self._git.check("diff", "-z", "--raw", "--numstat", "--no-abbrev", *_DIFF_FLAGS, base, head)
-        return _parse_metadata(out)
-
     def sizes(self, ids: set[str]) -> dict[str, int]:
         """Sizes of blobs, with one ``cat-file --batch-check``."""
         if not ids:
@@ -393,13 +424,18 @@ class GitSource:
                 sizes[parts[0]] = int(parts[2])
         return sizes
 
-    def patches(self, base: str, head: str) -> Generator[FileDiff, None, None]:
-        """Stream the file sections of ``git diff -p``; raises if git fails."""
+    def _diff(self, base: str, head: str) -> tuple[list[_Entry], deque[FileDiff]]:
+        """The raw and numstat records and the file sections of the patch, from one streamed
+        ``git diff -z --raw --numstat -p`` (git finds renames and diffs each file once)."""
         with tempfile.TemporaryFile() as err:
-            proc = self._git.popen("diff", *_PATCH_FLAGS, *_DIFF_FLAGS, base, head, stderr=err)
+            proc = self._git.popen(
+                "diff", *_RECORD_FLAGS, *_PATCH_FLAGS, *_DIFF_FLAGS, base, head, stderr=err
+            )
             assert proc.stdout is not None
             try:
-                yield from iter_file_diffs(proc.stdout)
+                records, rest = _split_metadata(proc.stdout)
+                entries = _parse_metadata(records)
+                parsed = deque(iter_file_diffs(_lines_from(rest, proc.stdout)))
                 proc.stdout.close()
                 code = proc.wait()
             finally:
@@ -410,17 +446,11 @@ class GitSource:
             if code != 0:
                 err.seek(0)
                 raise SourceError(f"git diff failed in {_show(self.path)}: {_first_line(err.read())}")
+        return entries, parsed
 
     def changes(self, base: str, head: str) -> tuple[FileChange, ...]:
         """All changed files between the two (resolved) commits, in diff order."""
-        # `git diff --raw --numstat` runs in a thread (it only waits for git) while this thread
-        # parses the streamed patch of the second git process: the two diffs run side by side
-        with ThreadPoolExecutor(1, thread_name_prefix="git-metadata") as pool:
-            pending = pool.submit(self.metadata, base, head)
-            try:
-                parsed = deque(self.patches(base, head))
-            finally:
-                entries = pending.result()
+        entries, parsed = self._diff(base, head)
         wanted: set[str] = set()
         for e in entries:
             if e.old_id and e.old_mode != _SUBMODULE_MODE:
