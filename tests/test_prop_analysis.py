@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import PurePosixPath
 
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
@@ -21,7 +22,7 @@ from tests.strategies import (
     prop,
 )
 
-from diff_insight.analysis.analyze import analyze_file
+from diff_insight.analysis.analyze import analyze_file, suffix
 from diff_insight.analysis.classify import RULES_BY_NAME, classify
 from diff_insight.analysis.clusters import cluster_files
 from diff_insight.analysis.facts import FACT_KINDS, ChangeType, FileAnalysis
@@ -235,3 +236,19 @@ def test_clusters_take_each_file_once(docs: list[tuple[str, str]]) -> None:
     seen = [p for c in clusters for p in c.paths]
     assert len(seen) == len(set(seen))
     assert set(seen) <= {a.path for a in analyses}
+
+
+_PATH_PARTS = st.text(alphabet="ab.MD_- é", min_size=1, max_size=6).filter(lambda p: p not in (".", ".."))
+
+
+@prop(1)
+@given(st.lists(_PATH_PARTS, min_size=1, max_size=4), st.booleans())
+@example(["a", "b.md"], False)
+@example([".hidden"], False)
+@example(["name."], False)
+@example(["a..md"], False)
+@example(["x.tar.gz"], True)
+def test_suffix_is_pathlibs(parts: list[str], trailing_slash: bool) -> None:
+    """The fast extension of a repository path is what ``PurePosixPath.suffix`` says."""
+    path = "/".join(parts) + ("/" if trailing_slash else "")
+    assert suffix(path) == PurePosixPath(path).suffix

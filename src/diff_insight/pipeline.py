@@ -22,7 +22,7 @@ from diff_insight import __version__
 from diff_insight.analysis.analyze import analyze_file, file_kind
 from diff_insight.analysis.classify import classify
 from diff_insight.analysis.clusters import cluster_files
-from diff_insight.analysis.facts import FileAnalysis, FileKind
+from diff_insight.analysis.facts import Classification, FileAnalysis, FileKind
 from diff_insight.categories import Categorizer
 from diff_insight.config import Config
 from diff_insight.errors import RenderError
@@ -141,7 +141,11 @@ PARALLEL_MIN_FILES = 150
 _SHARED: dict[str, Any] = {}
 
 
-def _analyze_chunk(indexes: list[int]) -> list[FileAnalysis]:
+_Analysed = tuple[FileAnalysis, Classification]
+"""A file's facts and its type (which does not depend on the other files)."""
+
+
+def _analyze_chunk(indexes: list[int]) -> list[_Analysed]:
     files: Sequence[FileChange] = _SHARED["files"]
     reader = _SHARED.get("worker_reader")
     if reader is None:
@@ -189,11 +193,11 @@ def analyze_changeset(
     does not depend on how many."""
     files = changeset.files
     n_workers = default_workers(len(files)) if workers is None else workers
-    analyses: list[FileAnalysis] = []
+    analyses: list[_Analysed] = []
     if n_workers > 1 and len(files) > 1:
         _SHARED.update(files=files, reader=reader)
         try:
-            found: dict[int, FileAnalysis] = {}
+            found: dict[int, _Analysed] = {}
             with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 pending = {pool.submit(_analyze_chunk, c): c for c in _balanced_chunks(files, n_workers)}
                 if progress:
@@ -219,16 +223,16 @@ def analyze_changeset(
                 progress.advance()
         if progress:
             progress.stop()
-    clusters = cluster_files(analyses)
+    clusters = cluster_files([a for a, _ in analyses])
     cluster_of = {p: c for c in clusters for p in c.paths}
     return [
         FileEntry(
             change=change,
             analysis=analysis,
-            classification=classify(change, analysis),
+            classification=classification,
             cluster=cluster_of.get(change.path),
         )
-        for change, analysis in zip(files, analyses, strict=True)
+        for change, (analysis, classification) in zip(files, analyses, strict=True)
     ]
 
 
@@ -252,11 +256,14 @@ def _reads_texts(change: FileChange) -> bool:
     )
 
 
-def _analyze_files(files: Iterable[FileChange], reader: ContentReader) -> Iterator[FileAnalysis]:
-    """:func:`_analyze_one` of each file, with the texts they read announced to ``reader`` first."""
+def _analyze_files(files: Iterable[FileChange], reader: ContentReader) -> Iterator[_Analysed]:
+    """:func:`_analyze_one` and the type of each file, with the texts they read announced to
+    ``reader`` first."""
     files = list(files)
     reader.prefetch([(c, side) for c in files if _reads_texts(c) for side in ("old", "new")])
-    return (_analyze_one(c, reader) for c in files)
+    for change in files:
+        analysis = _analyze_one(change, reader)
+        yield analysis, classify(change, analysis)
 
 
 def _analyze_one(change: FileChange, reader: ContentReader) -> FileAnalysis:
@@ -360,18 +367,14 @@ def build_reports(
 
 def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[FileText], list[FileParts]]]:
     """Worker: the texts and rendered parts of files ``a:b`` of jobs ``group`` (one category in
-    every locale: the same files); each file's diff block is built once for all locales."""
+    every locale: the same files), without the diff blocks (built once by the caller)."""
     group, a, b = task
     sh = _SHARED
     jobs: Sequence[ReportJob] = sh["jobs"]
     entries: Sequence[FileEntry] = sh["entries"]
     members = [entries[k] for k in jobs[group[0]].members[a:b]]
     texts = [sh["writer"].describe_files(members, jobs[i].locale) for i in group]
-    parts: list[list[FileParts]] = [[] for _ in group]
-    for n, e in enumerate(members):
-        block = diff_block(e.change)
-        for g in range(len(group)):
-            parts[g].append(render_file_parts(ReportFile(e, texts[g][n]), block))
+    parts = [[render_file_parts(ReportFile(e, t)) for e, t in zip(members, ts, strict=True)] for ts in texts]
     return list(zip(texts, parts, strict=True))
 
 
@@ -435,6 +438,8 @@ def _render_tasks(
                     pending[pool.submit(_overview_job, (i, []))] = ("o", (i,), 0)
             for t in tasks:
                 pending[pool.submit(_describe_chunk, t)] = ("d", t[0], t[1])
+            # meanwhile, each file's Diff block, once for all the locales (the workers leave it out)
+            blocks = {k: diff_block(entries[k].change) for j in jobs for k in j.members}
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -453,7 +458,7 @@ def _render_tasks(
         rendered = [p for k in sorted(parts[i]) for p in parts[i][k][1]]
         members = [entries[k] for k in job.members]
         report = _report(job, changeset, members, texts_of(i), overviews[i], day, writer)
-        out.append(render_report(report, rendered))
+        out.append(render_report(report, rendered, [blocks[k] for k in job.members]))
     return out
 
 

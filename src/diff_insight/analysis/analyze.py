@@ -7,7 +7,6 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from pathlib import PurePosixPath
 from typing import NamedTuple
 
 from diff_insight.analysis import facts as F
@@ -53,10 +52,18 @@ _MD_INLINE = re.compile(r"<sup>.*?</sup>|[`*_]|<[^>]+>", re.IGNORECASE)
 _YAML_COMMENT = re.compile(r"\s+#.*$")
 
 
+def suffix(path: str) -> str:
+    """The extension of the last component of a ``/``-separated path, as
+    ``PurePosixPath(path).suffix`` gives it (without building a path object)."""
+    name = path.rstrip("/").rpartition("/")[2]
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
 def file_kind(change: FileChange) -> FileKind:
     if change.binary:
         return FileKind.BINARY
-    ext = PurePosixPath(change.path).suffix.lower()
+    ext = suffix(change.path).lower()
     if ext in MARKDOWN_EXT:
         return FileKind.MARKDOWN
     if ext in YAML_EXT:

@@ -214,17 +214,22 @@ def _bullets(items: tuple[str, ...], none_text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class FileParts:
     """What one file contributes to a report, rendered: its front-matter line, its row of the
-    summary table, and its section of ``# Modified Contents``."""
+    summary table, and its section of ``# Modified Contents`` around the Diff block (which is the
+    same in every locale, so it is built once, by :func:`diff_block`, and not carried here)."""
 
     meta: str
     row: str
-    section: str
+    head: str
+    """The section's heading, up to the Diff block."""
+    tail: str
+    """The section after the Diff block: summary JSON and explanation."""
 
 
-def render_file_parts(rf: ReportFile, block: str | None = None) -> FileParts:
-    """Everything :func:`render_report` writes about one file (workers render these in parallel);
-    ``block`` as for :func:`render_file`."""
-    return FileParts(_meta_line(_file_meta(rf)), _table_row(rf), render_file(rf, block))
+def render_file_parts(rf: ReportFile) -> FileParts:
+    """Everything :func:`render_report` writes about one file but its Diff block (workers render
+    these in parallel)."""
+    head, tail = _section_parts(rf)
+    return FileParts(_meta_line(_file_meta(rf)), _table_row(rf), head, tail)
 
 
 def _table_row(rf: ReportFile) -> str:
@@ -236,15 +241,19 @@ def _table_row(rf: ReportFile) -> str:
     )
 
 
-def render_report(report: Report, parts: Sequence[FileParts] | None = None) -> str:
+def render_report(
+    report: Report, parts: Sequence[FileParts] | None = None, blocks: Sequence[str] | None = None
+) -> str:
     """The report as Markdown.
 
     ``parts`` are the files' pieces already rendered with :func:`render_file_parts` (by worker
-    processes), in the order of ``report.files``."""
+    processes), and ``blocks`` their :func:`diff_block`, in the order of ``report.files``."""
     if parts is None:
         parts = [render_file_parts(rf) for rf in report.files]
-    elif len(parts) != len(report.files):
-        raise ValueError("one rendered part per file is needed")
+    if blocks is None:
+        blocks = [diff_block(rf.entry.change) for rf in report.files]
+    if len(parts) != len(report.files) or len(blocks) != len(report.files):
+        raise ValueError("one rendered part and one diff block per file are needed")
     out: list[str] = []
     out.append("---\n" + dump_front_matter(front_matter(report, [p.meta for p in parts])) + "\n---\n\n")
     if report.changeset.permalink:
@@ -259,7 +268,8 @@ def render_report(report: Report, parts: Sequence[FileParts] | None = None) -> s
     out.append("# Summary Table\n" + TABLE_HEADER + "\n" + TABLE_RULE + "\n")
     out.extend(p.row for p in parts)
     out.append("\n\n# Modified Contents\n")
-    out.extend(p.section for p in parts)
+    for p, block in zip(parts, blocks, strict=True):
+        out += (p.head, block, p.tail)
     return "".join(out)
 
 
@@ -274,7 +284,12 @@ def diff_block(change: FileChange) -> str:
 def render_file(rf: ReportFile, block: str | None = None) -> str:
     """One file's section of ``# Modified Contents``: heading, diff, summary JSON, explanation.
     ``block`` is the file's :func:`diff_block` when already computed."""
-    c = rf.entry.change
+    head, tail = _section_parts(rf)
+    return head + (diff_block(rf.entry.change) if block is None else block) + tail
+
+
+def _section_parts(rf: ReportFile) -> tuple[str, str]:
+    """A file's section before and after its Diff block."""
     # what json.dumps({...}, ensure_ascii=False, indent=4) writes for these two strings
     summary = (
         f'{{\n    "modification_type": {_json_string(str(rf.type))},\n'
@@ -282,10 +297,8 @@ def render_file(rf: ReportFile, block: str | None = None) -> str:
     )
     explanation = _prose(rf.text.explanation.strip())
     return (
-        f"## {_no_html(one_line(c.path))}{{#{rf.entry.anchor}}}\n\n"
-        f"{diff_block(c) if block is None else block}\n\n"
-        f"### Summary\n\n```json\n{summary}\n```\n\n"
-        f"### Explanation\n{explanation}\n\n"
+        f"## {_no_html(one_line(rf.entry.change.path))}{{#{rf.entry.anchor}}}\n\n",
+        f"\n\n### Summary\n\n```json\n{summary}\n```\n\n### Explanation\n{explanation}\n\n",
     )
 
 
