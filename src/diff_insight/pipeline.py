@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -40,7 +39,7 @@ from diff_insight.report import (
 from diff_insight.request import OpenedSource
 from diff_insight.request import ReportRequest as ReportRequest  # re-exported: part of the pipeline API
 from diff_insight.request import open_source as open_source
-from diff_insight.workers import worker_count
+from diff_insight.workers import forked_pool, worker_count
 from diff_insight.writers.base import ReportContext, Writer
 from diff_insight.writers.facts_writer import FactsWriter
 from diff_insight.writers.i18n import resolve_locale
@@ -198,7 +197,7 @@ def analyze_changeset(
         _SHARED.update(files=files, reader=reader)
         try:
             found: dict[int, _Analysed] = {}
-            with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            with forked_pool(n_workers) as pool:
                 pending = {pool.submit(_analyze_chunk, c): c for c in _balanced_chunks(files, n_workers)}
                 if progress:
                     progress.start("analysing", len(files))
@@ -431,7 +430,7 @@ def _render_tasks(
         return [t for k in sorted(parts[i]) for t in parts[i][k][0]]
 
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with forked_pool(workers) as pool:
             pending: dict[Future[Any], tuple[str, tuple[int, ...], int]] = {}
             for i, j in enumerate(jobs):  # and jobs without files: overview only
                 if early or not j.members:

@@ -1,9 +1,13 @@
-"""How many forked worker processes a stage uses (report analysis and writing, site pages)."""
+"""The forked worker processes of a stage (report analysis and writing, site pages)."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 
 MAX_WORKERS = 4
 
@@ -20,3 +24,16 @@ def worker_count(n_items: int, minimum: int) -> int:
     if n_items < minimum or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
+@contextlib.contextmanager
+def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` forked processes, with the heap frozen while it lives
+    (:func:`gc.freeze`): a worker's collector then never walks the objects it inherited, which
+    would copy every page that holds one, and the parent's collections skip them meanwhile."""
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield pool
+    finally:
+        gc.unfreeze()
