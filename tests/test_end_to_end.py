@@ -424,6 +424,51 @@ def test_console_script_and_module(tmp_path: Path) -> None:
     assert res.returncode == 0 and "diff-insight" in res.stdout
 
 
+def test_console_script_writes_everything_before_it_ends(example: tuple[Path, Path], tmp_path: Path) -> None:
+    """The process ends without the interpreter's teardown: the --json list on a pipe, the
+    reports and the exit statuses are still complete."""
+    repo, cfg = example
+    args = [sys.executable, "-m", "diff_insight", "report", str(repo), "base", "head", "--config", str(cfg)]
+    res = subprocess.run([*args, "--json", *sum((["--locale", x] for x in LOCALES), [])],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    written = json.loads(res.stdout)
+    assert len(written) >= 3 and {w["locale"] for w in written} == set(LOCALES)
+    for w in written:
+        parse_report(Path(w["path"]).read_text(encoding="utf-8"))
+    bad = subprocess.run(
+        [*args[:6], "no-such-commit"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no-such-commit" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "status,code,stderr", [(None, 0, ""), (0, 0, ""), (3, 3, ""), ("stopped: reason", 1, "stopped: reason\n")]
+)
+def test_end_flushes_and_exits_with_the_status(status: object, code: int, stderr: str) -> None:
+    script = (
+        "import sys, logging\n"
+        "from diff_insight.cli import _end\n"
+        "sys.stdout.write('buffered output')\n"
+        f"_end({status!r})\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # the write stays buffered
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert (res.returncode, res.stdout, res.stderr) == (code, "buffered output", stderr)
+
+
+def test_end_on_a_closed_pipe_exits_120() -> None:
+    script = "import sys\nfrom diff_insight.cli import _end\nsys.stdout.write('x' * 100)\n_end(0)\n"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # the write stays buffered
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nobody reads: the final flush fails
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 120, err
+
+
 def test_names_with_spaces_quotes_and_unicode(git_repo: GitRepo, tmp_path: Path) -> None:
     git_repo.write("docs/a.md", "# A\n")
     base = git_repo.commit("base")

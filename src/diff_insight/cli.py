@@ -3,9 +3,9 @@ our exceptions into one-line errors. No logic of its own beyond that."""
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -660,13 +660,33 @@ def _rich_progress() -> Any:
 
 
 def main() -> None:
+    """The console script: run the command, then end the process at once (:func:`_end`)."""
     try:
         cli(prog_name="diff-insight")
-    finally:
-        # the process ends here: the objects still alive are left to the exit, which then spares
-        # its collections over them (about 0.1 s after a large range); nothing is left unwritten
-        # (every file is closed, and the standard streams are flushed at exit as always)
-        gc.freeze()
+    except SystemExit as done:
+        _end(done.code)
+    _end(0)
+
+
+def _end(status: object) -> NoReturn:
+    """Exit with ``status`` (as :class:`SystemExit` reads it) without the interpreter's teardown,
+    which would free every object still alive one by one (tens of milliseconds after a large
+    range). Nothing is lost: every file of ours is written, fsynced and closed before a command
+    returns, and logging and the standard streams are flushed here, as the normal exit would."""
+    if status is None:
+        code = 0
+    elif isinstance(status, int):
+        code = status
+    else:
+        print(status, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the exit status says so, as Python's does
+            code = code or 120
+    os._exit(code)
 
 
 if __name__ == "__main__":
