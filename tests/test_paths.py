@@ -315,3 +315,56 @@ def test_write_all_modes_new_files_by_umask_and_keeps_replaced_ones(tmp_path: Pa
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     assert stat.S_IMODE(new.stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept.md", "new.md", "r"]
+
+
+def _record_syncs(monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> list[tuple[str, str]]:
+    """Record (``fsync`` of a file's path | ``replace`` of a path), in order; ``fail``: fsync fails."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        if fail and path.endswith(".md"):
+            raise OSError(5, "Input/output error")
+        events.append(("fsync", path))
+        real_fsync(fd)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append(("replace", os.fspath(src)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return events
+
+
+def test_write_all_puts_every_report_on_disk_before_the_first_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diff_insight.pipeline import write_all
+
+    items = [(tmp_path / "r" / f"{i}.md", f"report {i}\n" * 1000) for i in range(5)]
+    events = _record_syncs(monkeypatch)
+    write_all(items, stage_dir=tmp_path / ".diff-insight" / "tmp")
+    renamed = [p for what, p in events if what == "replace"]
+    synced = {p for what, p in events if what == "fsync"}
+    assert len(renamed) == 5 and set(renamed) <= synced
+    first_rename = next(i for i, (what, _) in enumerate(events) if what == "replace")
+    assert {p for what, p in events[:first_rename] if what == "fsync"} >= set(renamed)
+    assert all(path.read_text(encoding="utf-8") == text for path, text in items)
+
+
+def test_write_all_failing_fsync_replaces_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from diff_insight.pipeline import write_all
+
+    kept = tmp_path / "r" / "kept.md"
+    kept.parent.mkdir()
+    kept.write_text("old", encoding="utf-8")
+    events = _record_syncs(monkeypatch, fail=True)
+    with pytest.raises(RenderError, match="Input/output error"):
+        write_all(
+            [(kept, "one"), (tmp_path / "r" / "new.md", "two")], stage_dir=tmp_path / ".diff-insight" / "tmp"
+        )
+    assert not [e for e in events if e[0] == "replace"]
+    assert kept.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept.md", "r"]

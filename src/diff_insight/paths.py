@@ -25,7 +25,8 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -215,11 +216,33 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def write_temp(directory: Path, text: str, *, target: Path, name: Callable[[str], str]) -> Path:
-    """A new file in ``directory`` holding ``text`` (UTF-8, ``\n`` newlines), flushed and fsynced,
-    to be renamed onto ``target`` by the caller. Its name is ``name(random_hex)``; it gets the
-    umask's mode for a new ``target`` and keeps the mode of an existing one. Removed again when
-    anything fails."""
+def fsync_files(paths: Sequence[Path]) -> None:
+    """Flush ``paths`` to disk, several at once (each ``fsync`` waits for the disk, not for this
+    process). Raises the first :class:`OSError`."""
+
+    def sync(path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    if len(paths) <= 1:
+        for p in paths:
+            sync(p)
+        return
+    with ThreadPoolExecutor(min(len(paths), 8), thread_name_prefix="fsync") as pool:
+        for _ in pool.map(sync, paths):
+            pass
+
+
+def write_temp(
+    directory: Path, text: str, *, target: Path, name: Callable[[str], str], sync: bool = True
+) -> Path:
+    """A new file in ``directory`` holding ``text`` (UTF-8, ``\n`` newlines), flushed and fsynced
+    (unless ``sync`` is false: then the caller fsyncs it, see :func:`fsync_files`), to be renamed
+    onto ``target`` by the caller. Its name is ``name(random_hex)``; it gets the umask's mode for
+    a new ``target`` and keeps the mode of an existing one. Removed again when anything fails."""
     for _ in range(100):
         temp = directory / name(secrets.token_hex(4))
         try:
@@ -235,7 +258,8 @@ def write_temp(directory: Path, text: str, *, target: Path, name: Callable[[str]
             handle.flush()
             with contextlib.suppress(FileNotFoundError):  # a new target: the umask's mode
                 os.fchmod(handle.fileno(), stat.S_IMODE(os.stat(target).st_mode))
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)

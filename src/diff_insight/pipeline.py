@@ -26,7 +26,7 @@ from diff_insight.categories import Categorizer
 from diff_insight.config import Config
 from diff_insight.errors import RenderError
 from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
-from diff_insight.paths import fsync_directory, render_out_path, write_temp
+from diff_insight.paths import fsync_directory, fsync_files, render_out_path, write_temp
 from diff_insight.render.markdown import FileParts, diff_block, render_file_parts, render_report
 from diff_insight.report import (
     FileEntry,
@@ -561,7 +561,10 @@ def write_all(items: Sequence[tuple[Path, str]], *, stage_dir: Path | None = Non
             where = (
                 stage_dir if stage_dir is not None and _same_device(stage_dir, path.parent) else path.parent
             )
-            staged.append((write_temp(where, text, target=path, name=lambda t: f"{prefix}{t}.md"), path))
+            staged.append(
+                (write_temp(where, text, target=path, name=lambda t: f"{prefix}{t}.md", sync=False), path)
+            )
+        fsync_files([tmp for tmp, _ in staged])  # every report is on disk before the first rename
         for tmp, path in staged:
             current = path
             os.replace(tmp, path)
