@@ -123,13 +123,13 @@ def synthetic(repo: Path, n: int) -> tuple[str, str]:
 _STAGES = r"""
 import sys, time
 t0 = time.perf_counter()
-from diff_insight.config import Config
 from diff_insight.request import ReportRequest, start_source
-marks = [("start (config)", time.perf_counter())]
 repo, base, head = sys.argv[1:4]
-config = Config(locales=["ja_JP", "zh_CN", "en_US"])
 request = ReportRequest("git", repo, base, head)
-opening = start_source(request)  # as the CLI does: git reads the range during the imports
+opening = start_source(request)  # as the CLI does: a forked process reads the range meanwhile
+from diff_insight.config import Config
+config = Config(locales=["ja_JP", "zh_CN", "en_US"])
+marks = [("start (config)", time.perf_counter())]
 from diff_insight import pipeline as P
 from diff_insight.writers.facts_writer import FactsWriter
 marks.append(("imports", time.perf_counter()))
