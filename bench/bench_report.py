@@ -2,7 +2,8 @@
 
 Prints, per range: files, files/second, peak RSS of the diff-insight process, and the ratio
 (our time − start-up time of `diff-insight --version`) / (time of `git diff -M --numstat --patch`),
-all measured in this run. Then a linearity check on a synthetic repository of N and 2N changed files.
+all measured in this run, the two commands alternating (best times; and the median of the ratios of
+adjacent runs). Then a linearity check on a synthetic repository of N and 2N changed files.
 
 Usage: python bench/bench_report.py [--bundle PATH] [--repeat 3]
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,14 +81,25 @@ def bench_range(
     repo: Path, label: str, base: str, head: str, startup: float, repeat: int, work: Path
 ) -> None:
     files = len([ln for ln in git(repo, "diff", "-M", "--name-only", base, head).splitlines() if ln])
-    raw, _ = best(["git", "-C", str(repo), "diff", "-M", "--numstat", "--patch", base, head], repeat)
     out = work / "out"
-    ours, rss = best(report_cmd(repo, base, head, out), repeat, cwd=work)
+    # git and diff-insight alternate, so that both are timed in the same moments of a machine
+    # whose speed drifts; the ratio is of the best times, and the median of the ratios of each
+    # adjacent pair is printed too
+    raws: list[float] = []
+    ourss: list[float] = []
+    rss = 0
+    for _ in range(repeat):
+        raws.append(run_timed(["git", "-C", str(repo), "diff", "-M", "--numstat", "--patch", base, head])[0])
+        t, peak = run_timed(report_cmd(repo, base, head, out), cwd=work)
+        ourss.append(t)
+        rss = max(rss, peak)
     shutil.rmtree(out, ignore_errors=True)
+    raw, ours = min(raws), min(ourss)
     ratio = (ours - startup) / raw if raw > 0 else float("nan")
+    paired = statistics.median((o - startup) / r for o, r in zip(ourss, raws, strict=True) if r > 0)
     print(
         f"{label:34} {files:6d} files  {files / ours:8.1f} files/s  peak RSS {rss / 1024:7.1f} MB  "
-        f"ours {ours:6.2f}s  git {raw:6.3f}s  ratio {ratio:6.1f}x"
+        f"ours {ours:6.2f}s  git {raw:6.3f}s  ratio {ratio:6.1f}x  (paired median {paired:5.1f}x)"
     )
 
 
