@@ -159,6 +159,7 @@ def main() -> None:
 
     from diff_insight.config import SiteConfig
     from diff_insight.site import build_site
+
     sys.path.insert(0, str(ROOT))
     from tests.site_links import check_links
 
