@@ -486,7 +486,30 @@ def _words_corpus() -> list[FileEntry]:
     return out
 
 
+def _metadata_corpus() -> list[FileEntry]:
+    """The same metadata change in several files: removed (from different values), added, changed,
+    and a fourth change beyond the three an insight names."""
+    out = [
+        entry(f"meta/rm{i}.md", [F.FrontMatterChanged("ms.topic", f"kind {i}", None)], additions=0)
+        for i in range(4)
+    ]
+    out += [
+        entry(f"meta/add{i}.md", [F.FrontMatterChanged("author", None, "writer")], deletions=0)
+        for i in range(3)
+    ]
+    out += [
+        entry(f"meta/svc{i}.md", [F.FrontMatterChanged("ms.service", "old", "new-service")]) for i in range(2)
+    ]
+    out += [
+        entry(f"meta/cst{i}.md", [F.FrontMatterChanged("ms.custom", "a", "b")], additions=1) for i in range(2)
+    ]
+    # the same removal with another fact: not in the bullet, but in the insight
+    out += [entry("meta/more.md", [F.FrontMatterChanged("ms.topic", "x", None), F.HeadingAdded(2, "New")])]
+    return out
+
+
 REPORTS: list[tuple[list[FileEntry], ReportContext]] = [
+    (_metadata_corpus(), CTX),
     ([sample_entry(t) for t in F.ALL_FACT_TYPES], CTX),
     (_groups_corpus(), CTX),
     (_variants_corpus(), replace(CTX, total_files_in_range=0)),
@@ -1127,3 +1150,26 @@ def test_the_writer_keeps_no_entry_alive_and_never_mixes_entries_up() -> None:
             assert f"Heading number {i}" in text.explanation, (i, locale, text.explanation)
         del e, text
         assert alive() is None, "the writer still holds an entry after describing it"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_the_same_metadata_change_in_many_files_is_one_bullet_and_one_insight(locale: str) -> None:
+    """504 files that only drop ``ms.topic`` read as one bullet, one insight and one summary item,
+    not as 504 lines; a file with more changes keeps its own bullet but counts in the insight."""
+    cat = catalog(locale)
+    entries = _metadata_corpus()
+    texts, ov = run(entries, locale)
+    key = cat.code("ms.topic")
+    bullets = ov.highlights.other_updates
+    grouped = [b for b in bullets if key in b and cat.code("rm0.md") in b]
+    assert len(grouped) == 1 and cat.number(4) in grouped[0]
+    assert not any(cat.code("rm1.md") in b for b in bullets if b is not grouped[0])
+    assert any(cat.code("more.md") in b for b in bullets)  # listed on its own
+    insight = next(p for p in ov.insights if key in p)
+    assert cat.number(5) in insight and cat.code("more.md") in insight
+    assert any("author" in p and "writer" in p for p in ov.insights)  # added, with its value
+    assert "ms.topic" in ov.summary and cat.number(4) in ov.summary
+    # one bullet per shared change, whatever the number of files
+    many = [entry(f"big/f{i}.md", [F.FrontMatterChanged("ms.topic", "reference", None)]) for i in range(504)]
+    _, big = run(many, locale)
+    assert len(big.highlights.other_updates) == 1 and cat.number(504) in big.highlights.other_updates[0]

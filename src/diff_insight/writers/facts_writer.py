@@ -924,6 +924,48 @@ def _only(facts: Sequence[F.Fact], kinds: set[str]) -> bool:
     return bool(real) and all(f.kind in kinds for f in real)
 
 
+_MetadataChange = tuple[str, str, str | None]
+"""A metadata change as files share it: (``added``/``removed``/``changed``, key, new value); the
+old values of a removed or changed field may differ from file to file."""
+
+
+def _metadata_change(f: F.FrontMatterChanged) -> _MetadataChange:
+    if f.old is None:
+        return "added", f.key, f.new
+    if f.new is None:
+        return "removed", f.key, None
+    return "changed", f.key, f.new
+
+
+def _metadata_groups(
+    entries: Sequence[FileEntry], *, sole: bool, skip: set[int] | None = None
+) -> list[tuple[_MetadataChange, list[FileEntry]]]:
+    """The metadata changes made in two files or more, most files first (then in diff order), with
+    their files; ``sole``: only files whose one fact is that change (``skip``: ids left out)."""
+    groups: dict[_MetadataChange, list[FileEntry]] = {}
+    for e in entries:
+        if skip is not None and id(e) in skip:
+            continue
+        facts = [f for f in _facts_of(e) if f.kind != "encoding_replaced"]
+        if sole and not (len(facts) == 1 and isinstance(facts[0], F.FrontMatterChanged)):
+            continue
+        for f in facts:
+            if isinstance(f, F.FrontMatterChanged):
+                members = groups.setdefault(_metadata_change(f), [])
+                if not members or members[-1] is not e:
+                    members.append(e)
+    shared = [(change, members) for change, members in groups.items() if len(members) >= 2]
+    shared.sort(key=lambda cm: -len(cm[1]))  # stable: diff order on ties
+    return shared
+
+
+def _metadata_text(st: _Style, section: str, change: _MetadataChange, count: int, files: str = "") -> str:
+    action, key, new = change
+    return st.msg(
+        f"{section}.metadata_{action}", count=count, files=files, key=st.code(key), new=st.value(new)
+    )
+
+
 def _bullet_doc(st: _Style, entry: FileEntry) -> str:
     link = f"[{st.cat.code(_basename(entry.path))}](#{entry.anchor})"
     name = _doc_name(entry)
@@ -988,6 +1030,11 @@ def _bullets(st: _Style, entries: Sequence[FileEntry], *, group_minor: bool) -> 
                     len(dated),
                 )
             )
+        for change, members in _metadata_groups(entries, sole=True, skip=done):
+            done.update(id(e) for e in members)
+            files = st.capped([st.code(n) for n in _display_names([e.path for e in members])])
+            text = _metadata_text(st, "highlights", change, len(members), files)
+            out.append(_Bullet(3, order[id(members[0])], text, len(members)))
         fmt = [
             e
             for e in entries
@@ -1178,6 +1225,18 @@ def _insights(st: _Style, entries: Sequence[FileEntry], context: ReportContext) 
         dt.append(st.msg("insights.dates", key=st.code(key), count=n_files, dates=dates))
     paras.append(st.sentences(dt))
 
+    # the same metadata change in two files or more
+    meta = _metadata_groups(entries, sole=False)
+    md = [
+        _metadata_text(
+            st, "insights", change, len(members), st.capped([names[id(e)] for e in members], PEER_LIMIT)
+        )
+        for change, members in meta[:3]
+    ]
+    if len(meta) > 3:
+        md.append(st.msg("insights.more_metadata", count=len(meta) - 3))
+    paras.append(st.sentences(md))
+
     # the share of minor updates
     minor = sum(1 for e in entries if e.classification.type == ChangeType.MINOR_UPDATE)
     if n >= 2 and minor:
@@ -1238,6 +1297,12 @@ def _summary(st: _Style, entries: Sequence[FileEntry], context: ReportContext) -
         else:
             text = st.msg("summary.cluster", count=len(members))
         candidates.append((min(weight, 2), -size, order[id(members[0])], text))
+    for change, members in _metadata_groups(entries, sole=True, skip=grouped):
+        grouped.update(id(m) for m in members)
+        weight = min(rank[m.classification.type] for m in members)
+        size = sum(m.change.changes for m in members)
+        text = _metadata_text(title_st, "summary", change, len(members))
+        candidates.append((weight, -size, order[id(members[0])], text))
     for e in entries:
         if id(e) in grouped:
             continue
