@@ -87,14 +87,16 @@ class SourceFuture(Future[OpenedSource]):
     def __init__(self) -> None:
         super().__init__()
         self._child: int | None = None
+        self._reaping = threading.Lock()
+        """Held while the reading process is signalled or reaped (a reaped pid may be reused)."""
 
     def discard(self) -> None:
         """Give up the read: a reading process is stopped, the reader is closed once the read
         ends, and an error, if any, is dropped. Does not wait."""
-        child = self._child
-        if child is not None:
-            with contextlib.suppress(OSError):
-                os.kill(child, signal.SIGTERM)
+        with self._reaping:
+            if self._child is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(self._child, signal.SIGTERM)
 
         def close(done: Future[OpenedSource]) -> None:
             if not done.cancelled() and done.exception() is None:
@@ -175,8 +177,9 @@ def _read_in_child(request: ReportRequest, future: SourceFuture) -> None:
         try:
             with os.fdopen(read_end, "rb") as stream:
                 data = stream.read()
-            _, status = os.waitpid(pid, 0)
-            future._child = None
+            with future._reaping:
+                _, status = os.waitpid(pid, 0)
+                future._child = None
             if not data:
                 how = (
                     f"was killed by signal {os.WTERMSIG(status)}"
