@@ -438,7 +438,7 @@ def _render_tasks(
             for t in tasks:
                 pending[pool.submit(_describe_chunk, t)] = ("d", t[0], t[1])
             # meanwhile, each file's Diff block, once for all the locales (the workers leave it out)
-            blocks = {k: diff_block(entries[k].change) for j in jobs for k in j.members}
+            blocks = _diff_blocks(jobs, entries)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -472,7 +472,16 @@ def render_jobs(
     """The Markdown of every job, in order; several forked processes when the writer allows it."""
     if workers > 1 and jobs and getattr(writer, "parallel_safe", False):
         return _render_tasks(jobs, changeset, entries, day, writer, workers)
-    return [render_report(build_report(j, changeset, entries, day, writer)) for j in jobs]
+    blocks = _diff_blocks(jobs, entries)
+    return [
+        render_report(build_report(j, changeset, entries, day, writer), blocks=[blocks[k] for k in j.members])
+        for j in jobs
+    ]
+
+
+def _diff_blocks(jobs: Sequence[ReportJob], entries: Sequence[FileEntry]) -> dict[int, str]:
+    """Each file's Diff block, once for all the reports (locales) that show it."""
+    return {k: diff_block(entries[k].change) for j in jobs for k in j.members}
 
 
 _TEMP_REPORT = re.compile(r"\.tmp-(?:(?P<pid>[0-9]+)-)?[A-Za-z0-9_]+\.md")

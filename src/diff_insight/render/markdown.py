@@ -281,13 +281,6 @@ def diff_block(change: FileChange) -> str:
     return f"<details>\n<summary>Diff</summary>\n{fence}diff\n{body}{fence}\n</details>"
 
 
-def render_file(rf: ReportFile, block: str | None = None) -> str:
-    """One file's section of ``# Modified Contents``: heading, diff, summary JSON, explanation.
-    ``block`` is the file's :func:`diff_block` when already computed."""
-    head, tail = _section_parts(rf)
-    return head + (diff_block(rf.entry.change) if block is None else block) + tail
-
-
 def _section_parts(rf: ReportFile) -> tuple[str, str]:
     """A file's section before and after its Diff block."""
     # what json.dumps({...}, ensure_ascii=False, indent=4) writes for these two strings

@@ -17,12 +17,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
 import posixpath
 import shutil
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
@@ -51,7 +49,7 @@ from diff_insight.site.model import (
     type_slug,
 )
 from diff_insight.site.render import highlight_diff, localize_highlights, markdown
-from diff_insight.workers import worker_count
+from diff_insight.workers import forked_pool, worker_count
 
 MANIFEST = ".diff-insight-site.json"
 """The incremental manifest in OUT_DIR."""
@@ -677,8 +675,7 @@ def _render_all(pages: list[Page]) -> Iterable[tuple[Page, bytes]]:
     chunks = [(i, min(i + size, len(pages))) for i in range(0, len(pages), size)]
     _SHARED["pages"] = pages
     try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with forked_pool(workers) as pool:
             for (lo, _hi), datas in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
                 for k, data in enumerate(datas):
                     yield pages[lo + k], data

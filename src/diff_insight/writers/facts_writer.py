@@ -919,8 +919,13 @@ def _type_counts(st: _Style, entries: Sequence[FileEntry]) -> str:
     return st.join(st.msg(f"count.{_type_key(t)}", count=counts[t]) for t in _TYPE_ORDER if counts[t])
 
 
+def _real(facts: Sequence[F.Fact]) -> list[F.Fact]:
+    """The facts that are changes (not the note that the text was decoded with replacements)."""
+    return [f for f in facts if f.kind != "encoding_replaced"]
+
+
 def _only(facts: Sequence[F.Fact], kinds: set[str]) -> bool:
-    real = [f for f in facts if f.kind != "encoding_replaced"]
+    real = _real(facts)
     return bool(real) and all(f.kind in kinds for f in real)
 
 
@@ -946,7 +951,7 @@ def _metadata_groups(
     for e in entries:
         if skip is not None and id(e) in skip:
             continue
-        facts = [f for f in _facts_of(e) if f.kind != "encoding_replaced"]
+        facts = _real(_facts_of(e))
         if sole and not (len(facts) == 1 and isinstance(facts[0], F.FrontMatterChanged)):
             continue
         for f in facts:
