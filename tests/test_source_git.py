@@ -720,3 +720,18 @@ def test_error_message_stays_one_line_for_odd_paths(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as exc:
         open_git(odd, "HEAD~1", "HEAD")
     assert_one_line_naming(exc, repr(str(odd)), "not a git repository")
+
+
+def test_error_git_cannot_read_a_blob_names_gits_own_error(git_repo: GitRepo) -> None:
+    """A blob missing from the object store: git itself fails mid-diff, and the one-line error is
+    git's (not a complaint about the half-printed output)."""
+    git_repo.write("a.md", "# A\n\nOld text.\n")
+    git_repo.write("b.md", "# B\n")
+    base = git_repo.commit()
+    git_repo.write("a.md", "# A\n\nNew text.\n")
+    head = git_repo.commit()
+    blob = git_repo.git("rev-parse", f"{head}:a.md").strip()
+    (git_repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    with pytest.raises(SourceError) as exc:
+        open_git(git_repo.path, base, head)
+    assert_one_line_naming(exc, "git diff failed", blob)

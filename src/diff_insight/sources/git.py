@@ -432,10 +432,15 @@ class GitSource:
                 "diff", *_RECORD_FLAGS, *_PATCH_FLAGS, *_DIFF_FLAGS, base, head, stderr=err
             )
             assert proc.stdout is not None
+            unparsed: SourceError | None = None
             try:
-                records, rest = _split_metadata(proc.stdout)
-                entries = _parse_metadata(records)
-                parsed = deque(iter_file_diffs(_lines_from(rest, proc.stdout)))
+                try:
+                    records, rest = _split_metadata(proc.stdout)
+                    entries = _parse_metadata(records)
+                    parsed = deque(iter_file_diffs(_lines_from(rest, proc.stdout)))
+                except SourceError as exc:  # output cut short: git's own error says why, if it failed
+                    unparsed = exc
+                    proc.stdout.read()
                 proc.stdout.close()
                 code = proc.wait()
             finally:
@@ -446,6 +451,8 @@ class GitSource:
             if code != 0:
                 err.seek(0)
                 raise SourceError(f"git diff failed in {_show(self.path)}: {_first_line(err.read())}")
+            if unparsed is not None:
+                raise unparsed
         return entries, parsed
 
     def changes(self, base: str, head: str) -> tuple[FileChange, ...]:
