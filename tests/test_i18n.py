@@ -249,3 +249,48 @@ def test_size_is_human_and_localized() -> None:
     assert en.size(5 * 1024 * 1024) == "5 MB"
     assert en.size(3 * 1024**4) == "3,072 GB"
     assert catalog("ja_JP").size(100) != en.size(100)
+
+
+_FORMAT_IN_A_FRESH_PROCESS = """
+import sys, tomllib
+from datetime import date
+import babel.localedata
+from diff_insight.writers.i18n import catalog, preload
+
+locales = ["ja_JP", "zh_CN", "en_US"]
+if sys.argv[1] == "preload":
+    preload(locales)
+
+def refuse(*args, **kwargs):
+    raise SystemExit("loaded " + repr(args[:1]))
+
+# what a forked writing process would do: everything below must come from what was loaded above
+babel.localedata.load = refuse
+tomllib.loads = refuse
+for loc in locales:
+    c = catalog(loc)
+    print(c.date(date(2024, 5, 6)), c.number(12345), c.number(2.5), c.percent(0.25),
+          c.join(["a", "b", "c"]), c.msg("count.bug_fix", count=3))
+"""
+
+
+@pytest.mark.parametrize("mode", ["preload", "no-preload"])
+def test_preload_loads_what_formatting_needs(mode: str) -> None:
+    """After ``preload``, formatting dates, numbers, percentages, lists and plurals in its locales
+    loads neither Babel's locale data nor a catalog file again (a process forked after it inherits
+    them); without it, the first use loads them."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _FORMAT_IN_A_FRESH_PROCESS, mode], capture_output=True, text=True, timeout=60
+    )
+    if mode == "preload":
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.splitlines()
+        assert len(lines) == 3
+        assert "2024年5月6日" in lines[0] and "12,345" in lines[0]
+        assert "May 6, 2024" in lines[2] and "25%" in lines[2] and "3 bug fixes" in lines[2]
+    else:
+        assert run.returncode != 0
+        assert "loaded" in run.stderr

@@ -22,13 +22,29 @@ from tests.strategies import (
     prop,
 )
 
-from diff_insight.analysis.analyze import analyze_file, suffix
+from diff_insight.analysis.analyze import (
+    _DOCFX_IMAGE,
+    _INCLUDE,
+    _LINK,
+    _REFDEF,
+    _URL_PARTS,
+    analyze_file,
+    suffix,
+    words_only,
+)
 from diff_insight.analysis.classify import RULES_BY_NAME, classify
 from diff_insight.analysis.clusters import cluster_files
 from diff_insight.analysis.facts import FACT_KINDS, ChangeType, FileAnalysis
 from diff_insight.analysis.hunks import blocks_of, parse_hunks, side_lines
 from diff_insight.analysis.markdown import Doc, K, scan_front_matter, scan_partial, scan_text
-from diff_insight.analysis.normalize import formatting_kinds
+from diff_insight.analysis.normalize import (
+    _LETTERS,
+    _REFLABEL,
+    _SUP,
+    _letters,
+    _link_references,
+    formatting_kinds,
+)
 from diff_insight.analysis.words import pair_lines, similarity, word_diff
 from diff_insight.model import FileChange, Status, TextContent
 
@@ -252,3 +268,80 @@ def test_suffix_is_pathlibs(parts: list[str], trailing_slash: bool) -> None:
     """The fast extension of a repository path is what ``PurePosixPath.suffix`` says."""
     path = "/".join(parts) + ("/" if trailing_slash else "")
     assert suffix(path) == PurePosixPath(path).suffix
+
+
+_LINKISH = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "[",
+                "]",
+                "(",
+                ")",
+                "](",
+                "][",
+                "]:",
+                "!",
+                '"',
+                "`",
+                " ",
+                "\t",
+                "\n",
+                "word",
+                "ünï",
+                "x_1",
+                "-",
+                "[!INCLUDE [a](b.md)]",
+                "[!include",
+                ":::image",
+                ":::",
+                'source="a.png"',
+                "<sup>1</sup>",
+                "<SUP>",
+                "<",
+                "http://x.y/z",
+                "[a][b]",
+                "[a]: http://u",
+                "’",
+                "\x1c",
+                "\u3000",
+                "、",
+            ]
+        ),
+        hostile_text(2),
+    ),
+    max_size=14,
+).map("".join)
+"""Text rich in the literal parts of the link, reference, include, image and footnote patterns."""
+
+
+@prop(2)
+@given(st.one_of(_LINKISH, hostile_text(), st.text(st.characters(max_codepoint=127))))
+@example("it's 2 o'clock — «ok» _x_ 3.5")
+@example("a\x1cb\x1fc")
+def test_letters_are_the_unicode_patterns(text: str) -> None:
+    """The byte-table shortcut for ASCII text keeps exactly the letters the Unicode pattern keeps."""
+    assert _letters(text) == _LETTERS.sub("", text)
+
+
+@prop(2)
+@given(_LINKISH)
+@example("see [a](b) and [c][d]")
+@example('x :::image source="i.png" alt-text="A":::')
+@example("  [label]: http://example.com/x")
+def test_pattern_shortcuts_skip_only_text_without_a_match(text: str) -> None:
+    """Each pattern is skipped where the text lacks its literal part: there it finds nothing, and
+    the functions that skip it give what the pattern alone gives."""
+    if "[!" not in text:
+        assert _INCLUDE.search(text) is None
+    if ":::" not in text:
+        assert _DOCFX_IMAGE.search(text) is None
+    if "](" not in text:
+        assert _LINK.search(text) is None
+    if "<" not in text:
+        assert _SUP.search(text) is None
+    assert _link_references(text) == _REFLABEL.sub(
+        lambda m: "[]" if m.group(1) is None else m.group(1) + "[]:", text
+    )
+    whole = "" if "]:" in text and _REFDEF.match(text) else _URL_PARTS.sub("", text)
+    assert words_only(text) == whole

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
+from pathlib import Path
 
 import pytest
+from tests.gitrepo import GitRepo
 
+from diff_insight.pipeline import analyze_changeset
+from diff_insight.request import OpenedSource, ReportRequest, open_source
 from diff_insight.workers import forked_pool
 
 _INHERITED = [{"n": i} for i in range(1000)]
@@ -38,3 +43,33 @@ def test_the_heap_is_thawed_when_the_stage_fails() -> None:
 
 def _fail(i: int) -> float:
     return 1 / (i - i)
+
+
+def _analysed_repo(tmp_path: Path) -> OpenedSource:
+    repo = GitRepo(tmp_path)
+    for i in range(12):
+        repo.write(f"docs/a{i}.md", f"---\nms.date: 01/01/2024\n---\n# Doc {i}\n\nText {i}.\n")
+    base = repo.commit("base")
+    for i in range(12):
+        repo.write(f"docs/a{i}.md", f"---\nms.date: 02/01/2024\n---\n# Doc {i}\n\nText {i}, revised.\n")
+    head = repo.commit("head")
+    return open_source(ReportRequest("git", str(repo.path), base, head))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_meanwhile_runs_once_while_the_analysis_workers_live(tmp_path: Path, workers: int) -> None:
+    """The analysis calls ``meanwhile`` once in this process: while its forked workers are alive,
+    or after the analysis when it has none; the entries do not depend on it."""
+    changeset, reader = _analysed_repo(tmp_path)
+    seen: list[tuple[int, int]] = []
+
+    def meanwhile() -> None:
+        seen.append((os.getpid(), len(multiprocessing.active_children())))
+
+    try:
+        with_it = analyze_changeset(changeset, reader, workers=workers, meanwhile=meanwhile)
+        without = analyze_changeset(changeset, reader.fresh(), workers=1)
+    finally:
+        reader.close()
+    assert seen == [(os.getpid(), workers if workers > 1 else 0)]
+    assert with_it == without

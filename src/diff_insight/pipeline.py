@@ -42,7 +42,7 @@ from diff_insight.request import open_source as open_source
 from diff_insight.workers import forked_pool, worker_count
 from diff_insight.writers.base import ReportContext, Writer
 from diff_insight.writers.facts_writer import FactsWriter
-from diff_insight.writers.i18n import resolve_locale
+from diff_insight.writers.i18n import preload, resolve_locale
 
 log = logging.getLogger("diff_insight")
 
@@ -185,11 +185,16 @@ def _balanced_chunks(files: Sequence[FileChange], workers: int) -> list[list[int
 
 
 def analyze_changeset(
-    changeset: ChangeSet, reader: ContentReader, progress: Progress | None = None, workers: int | None = None
+    changeset: ChangeSet,
+    reader: ContentReader,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[FileEntry]:
     """Facts, type and cluster of every file, in diff order. Full texts are read one file at a
     time and dropped after use. Large ranges are analysed by several forked processes; the result
-    does not depend on how many."""
+    does not depend on how many. ``meanwhile`` is called in this process while they work (after
+    the analysis, when there are none): preparing the next stage there costs no time."""
     files = changeset.files
     n_workers = default_workers(len(files)) if workers is None else workers
     analyses: list[_Analysed] = []
@@ -201,6 +206,8 @@ def analyze_changeset(
                 pending = {pool.submit(_analyze_chunk, c): c for c in _balanced_chunks(files, n_workers)}
                 if progress:
                     progress.start("analysing", len(files))
+                if meanwhile is not None:  # the workers are forked at the first submit
+                    meanwhile()
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
@@ -222,6 +229,8 @@ def analyze_changeset(
                 progress.advance()
         if progress:
             progress.stop()
+        if meanwhile is not None:
+            meanwhile()
     clusters = cluster_files([a for a, _ in analyses])
     cluster_of = {p: c for c in clusters for p in c.paths}
     return [
@@ -625,7 +634,8 @@ def generate_reports(
             locales.append(eff)
     changeset, reader = open_source(request) if source is None else source.result()
     try:
-        entries = analyze_changeset(changeset, reader, progress)
+        # the writers' locale data is loaded meanwhile: the writing processes inherit it
+        entries = analyze_changeset(changeset, reader, progress, meanwhile=lambda: preload(locales))
     finally:
         reader.close()
     if config.repository and changeset.repository.slug is None:

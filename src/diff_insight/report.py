@@ -6,12 +6,14 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from diff_insight.analysis.facts import ChangeType, Classification, Cluster, FileAnalysis
 from diff_insight.model import ChangeSet, FileChange
 
 
+@lru_cache(maxsize=16384)
 def anchor_for(path: str) -> str:
     """The seed's anchor rule: ``item-`` + the first 6 hex digits of md5(full path)."""
     return "item-" + hashlib.md5(path.encode("utf-8"), usedforsecurity=False).hexdigest()[:6]

@@ -154,16 +154,20 @@ def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
     """The links, images, includes and reference definitions of one line. What looks like a link
     inside a code span (`` `[void]("")` ``) is code, not a link. Reference links and images
     (``[text][label]``) count as links to their definition's URL when ``refs`` has it."""
-    includes = [m.group(2) for m in _INCLUDE.finditer(text)]
-    text = _INCLUDE.sub("", text)
+    # each pattern is only looked for where the text holds its literal part
+    includes: list[str] = []
+    if "[!" in text:
+        includes = [m.group(2) for m in _INCLUDE.finditer(text)]
+        text = _INCLUDE.sub("", text)
     links: list[tuple[str, str]] = []
     images: list[tuple[str, str]] = []
-    for m in _DOCFX_IMAGE.finditer(text):
-        attrs = dict(_ATTR.findall(m.group(1)))
-        if "source" in attrs:
-            images.append((attrs.get("alt-text", ""), attrs["source"]))
+    if ":::" in text:
+        for m in _DOCFX_IMAGE.finditer(text):
+            attrs = dict(_ATTR.findall(m.group(1)))
+            if "source" in attrs:
+                images.append((attrs.get("alt-text", ""), attrs["source"]))
     spans: list[tuple[int, int]] | None = None if "`" in text else []
-    for m in _LINK.finditer(text):
+    for m in _LINK.finditer(text) if "](" in text else ():
         if spans is None:
             spans = [c.span() for c in _CODE_SPAN.finditer(text)]
         if any(a <= m.start() < b for a, b in spans):
@@ -365,7 +369,9 @@ def words_only(text: str) -> str:
     reference definition, ``[label]: URL``, has no words)."""
     if "]:" in text and _REFDEF.match(text):
         return ""
-    return _URL_PARTS.sub("", text)
+    if "](" in text or "][" in text or 'source="' in text:  # what each alternative needs
+        return _URL_PARTS.sub("", text)
+    return text
 
 
 def is_term(old: str, new: str) -> bool:
@@ -752,7 +758,8 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
                 unchanged_rows_r.update(ru)
                 unchanged_rows_a.update(au)
                 continue
-            wd = word_diff(words_only(o), words_only(n))
+            wo, wn = words_only(o), words_only(n)
+            wd = word_diff(wo, wn)
             ri, ai = ru[0], au[0]
             if rkind[ri] == K.HEADING and akind[ai] == K.HEADING:
                 oh = old_doc.heading_before(rem[ri].old_no or 0)
@@ -760,10 +767,10 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
                 if oh and nh and oh.text != nh.text:
                     heading_facts.append(F.HeadingRenamed(nh.level, oh.text, nh.text))
             if rkind[ri] == K.PROSE and akind[ai] == K.PROSE:
-                if words_only(o) != words_only(n):
+                if wo != wn:
                     _paragraph_edits(acc, wd)
             else:  # a table row, a heading: a line of its own, rewritten when mostly changed
-                _word_edits(acc, wd, words_only(o) != words_only(n))
+                _word_edits(acc, wd, wo != wn)
                 if not wd.rewrite:
                     acc.replacements.extend(r for r in wd.replacements if is_term(*r))
 

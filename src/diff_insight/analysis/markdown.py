@@ -177,11 +177,12 @@ class Doc:
 
     def heading_at(self, line: int) -> int | None:
         """The level of the heading on ``line``, or None."""
-        if self.kinds.get(line) != K.HEADING:
-            return None
         self._index()
         assert self._heading_levels is not None
-        return self._heading_levels.get(line)
+        level = self._heading_levels.get(line)  # most lines are no heading: the cheap test first
+        if level is None or self.kinds.get(line) != K.HEADING:
+            return None
+        return level
 
     def fence_at(self, line: int) -> int | None:
         """Index of the fenced block that contains ``line`` (delimiters included)."""

@@ -718,7 +718,8 @@ def _title_doc(st: _Style, entry: FileEntry) -> str:
 def _headline(st: _Style, entry: FileEntry, doc: str) -> str:
     """The file's title: the document and its most telling change (white space collapsed, and none
     next to full-width punctuation, where a file name or a value in a title may have left some)."""
-    return _FULLWIDTH_SPACE.sub("", " ".join(_headline_text(st, entry, doc).split()))
+    text = " ".join(_headline_text(st, entry, doc).split())
+    return _FULLWIDTH_SPACE.sub("", text) if " " in text and not text.isascii() else text
 
 
 def _headline_text(st: _Style, entry: FileEntry, doc: str) -> str:

@@ -275,4 +275,19 @@ def catalog(locale: str) -> Catalog:
     return Catalog(locale)
 
 
-__all__ = ["FALLBACK", "PLURAL_CATEGORIES", "SUPPORTED", "Catalog", "catalog", "resolve_locale"]
+def preload(locales: Iterable[str]) -> None:
+    """Load the catalogs of ``locales`` and the Babel data their formatting reads (dates, numbers,
+    percentages, lists, plural rules), which Babel loads on first use. Processes forked afterwards
+    inherit it instead of each loading it again."""
+    sample = date(2000, 1, 2)
+    for locale in locales:
+        c = catalog(locale)
+        c.date(sample)
+        c.number(1234)
+        c.number(1.5)
+        c.percent(0.5)
+        c.join(["a", "b", "c"])
+        c.plural(2)
+
+
+__all__ = ["FALLBACK", "PLURAL_CATEGORIES", "SUPPORTED", "Catalog", "catalog", "preload", "resolve_locale"]
