@@ -73,3 +73,26 @@ def test_meanwhile_runs_once_while_the_analysis_workers_live(tmp_path: Path, wor
         reader.close()
     assert seen == [(os.getpid(), workers if workers > 1 else 0)]
     assert with_it == without
+
+
+def test_the_writers_are_imported_while_the_analysis_runs(tmp_path: Path) -> None:
+    """Importing the pipeline leaves the writers and the renderer out (they would delay the
+    analysis); a report imports them during its analysis, before its writing workers fork."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, diff_insight.cli, diff_insight.config, diff_insight.pipeline as p\n"
+        "late = ('diff_insight.writers.facts_writer', 'diff_insight.render.markdown')\n"
+        "print(sorted(m for m in late if m in sys.modules))\n"
+        "p._prepare_writing(['ja_JP'])\n"
+        "print(sorted(m for m in late if m in sys.modules))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "[]",
+        "['diff_insight.render.markdown', 'diff_insight.writers.facts_writer']",
+    ]

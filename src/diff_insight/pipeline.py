@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from diff_insight import __version__
 from diff_insight.analysis.analyze import analyze_file, file_kind
@@ -27,7 +27,6 @@ from diff_insight.config import Config
 from diff_insight.errors import RenderError
 from diff_insight.model import ChangeSet, ContentReader, FileChange, Status
 from diff_insight.paths import fsync_directory, fsync_files, render_out_path, write_temp
-from diff_insight.render.markdown import FileParts, diff_block, render_file_parts, render_report
 from diff_insight.report import (
     FileEntry,
     FileText,
@@ -41,8 +40,14 @@ from diff_insight.request import ReportRequest as ReportRequest  # re-exported: 
 from diff_insight.request import open_source as open_source
 from diff_insight.workers import forked_pool, worker_count
 from diff_insight.writers.base import ReportContext, Writer
-from diff_insight.writers.facts_writer import FactsWriter
 from diff_insight.writers.i18n import preload, resolve_locale
+
+if TYPE_CHECKING:
+    from diff_insight.render.markdown import FileParts
+
+# The writers and the renderer (diff_insight.writers.facts_writer, diff_insight.render.markdown)
+# are imported where they are used: a report imports them while its analysis runs (see
+# _prepare_writing), not before, where they would delay the analysis.
 
 log = logging.getLogger("diff_insight")
 
@@ -85,6 +90,8 @@ def make_writer(config: Config, options: EngineOptions, out_root: Path) -> Write
     """The deterministic writer, or the LLM writer with its client and cache."""
     engine = options.engine or config.engine
     if engine == "facts":
+        from diff_insight.writers.facts_writer import FactsWriter
+
         return FactsWriter()
     from diff_insight.llm.cache import LLMCache
     from diff_insight.llm.client import LLMClient
@@ -376,6 +383,8 @@ def build_reports(
 def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[FileText], list[FileParts]]]:
     """Worker: the texts and rendered parts of files ``a:b`` of jobs ``group`` (one category in
     every locale: the same files), without the diff blocks (built once by the caller)."""
+    from diff_insight.render.markdown import render_file_parts
+
     group, a, b = task
     sh = _SHARED
     jobs: Sequence[ReportJob] = sh["jobs"]
@@ -415,6 +424,8 @@ def _render_tasks(
     rendered in every locale of its category by forked processes, and each job's overview follows
     as soon as its chunks are done (or first, for a writer whose overview does not read the file
     texts). The result equals :func:`build_report` + :func:`render_report` in one process."""
+    from diff_insight.render.markdown import render_report
+
     groups = _job_groups(jobs)
     renderings = sum(len(jobs[g[0]].members) * len(g) for g in groups)  # files × locales
     per_task = -(-renderings // (workers * 8))
@@ -479,6 +490,8 @@ def render_jobs(
     workers: int = 1,
 ) -> list[str]:
     """The Markdown of every job, in order; several forked processes when the writer allows it."""
+    from diff_insight.render.markdown import render_report
+
     if workers > 1 and jobs and getattr(writer, "parallel_safe", False):
         return _render_tasks(jobs, changeset, entries, day, writer, workers)
     blocks = _diff_blocks(jobs, entries)
@@ -490,6 +503,8 @@ def render_jobs(
 
 def _diff_blocks(jobs: Sequence[ReportJob], entries: Sequence[FileEntry]) -> dict[int, str]:
     """Each file's Diff block, once for all the reports (locales) that show it."""
+    from diff_insight.render.markdown import diff_block
+
     return {k: diff_block(entries[k].change) for j in jobs for k in j.members}
 
 
@@ -604,6 +619,16 @@ def write_all(items: Sequence[tuple[Path, str]], *, stage_dir: Path | None = Non
                 stage_dir.parent.rmdir()
 
 
+def _prepare_writing(locales: Sequence[str]) -> None:
+    """Load what writing reports in ``locales`` needs: the writers, the renderer and the locale data
+    (:func:`~diff_insight.writers.i18n.preload`). Done while the analysis runs, so that it costs no
+    time and the writing processes, forked later, inherit it."""
+    import diff_insight.render.markdown
+    import diff_insight.writers.facts_writer  # noqa: F401
+
+    preload(locales)
+
+
 def generate_reports(
     request: ReportRequest,
     config: Config,
@@ -634,8 +659,7 @@ def generate_reports(
             locales.append(eff)
     changeset, reader = open_source(request) if source is None else source.result()
     try:
-        # the writers' locale data is loaded meanwhile: the writing processes inherit it
-        entries = analyze_changeset(changeset, reader, progress, meanwhile=lambda: preload(locales))
+        entries = analyze_changeset(changeset, reader, progress, meanwhile=lambda: _prepare_writing(locales))
     finally:
         reader.close()
     if config.repository and changeset.repository.slug is None:
