@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import PurePosixPath
 from typing import Any
 
+import msgspec
 import pytest
 
 from diff_insight.analysis import facts as F
@@ -295,7 +296,7 @@ def _groups_corpus() -> list[FileEntry]:
     for t, (fact, _) in SAMPLES.items():
         if t in _BINARY or t in (F.DocumentAdded, F.DocumentRemoved, F.DocumentRenamed, F.EncodingReplaced):
             continue
-        second = replace(fact, **{f: v for f, v in _second_values(fact).items()})
+        second = msgspec.structs.replace(fact, **_second_values(fact))
         e = sample_entry(t)
         out.append(replace(e, analysis=replace(e.analysis, facts=(fact, second))))
     return out
@@ -1173,3 +1174,29 @@ def test_the_same_metadata_change_in_many_files_is_one_bullet_and_one_insight(lo
     many = [entry(f"big/f{i}.md", [F.FrontMatterChanged("ms.topic", "reference", None)]) for i in range(504)]
     _, big = run(many, locale)
     assert len(big.highlights.other_updates) == 1 and cat.number(504) in big.highlights.other_updates[0]
+
+
+@pytest.mark.parametrize("fact_type", list(SAMPLES), ids=lambda t: t.kind)
+def test_facts_are_values(fact_type: type[F.Fact]) -> None:
+    """Every fact kind behaves as a frozen value: immutable, equal and hashed by kind and values,
+    picklable (the analysis workers send them), matched by positional patterns, and serialised
+    with its kind."""
+    import pickle
+
+    fact = SAMPLES[fact_type][0]
+    values = {k: v for k, v in fact.to_dict().items() if k != "kind"}
+    twin = fact_type(**values)
+    assert twin == fact and hash(twin) == hash(fact) and twin is not fact
+    assert pickle.loads(pickle.dumps(fact, pickle.HIGHEST_PROTOCOL)) == fact
+    assert fact.to_dict() == {"kind": fact_type.kind, **values}
+    assert list(fact_type.__match_args__) == list(values)
+    if values:
+        name = next(iter(values))
+        with pytest.raises(AttributeError):
+            setattr(fact, name, None)
+        changed = _second_values(fact) or {name: None}
+        other = msgspec.structs.replace(fact, **changed)
+        assert other != fact and type(other) is fact_type
+    for other_type in F.FACT_KINDS.values():
+        if other_type is not fact_type and not values and not other_type.__match_args__:
+            assert other_type() != fact  # no values: the kind alone tells them apart

@@ -10,12 +10,14 @@ import re
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from itertools import islice
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
+
+import msgspec
 
 from diff_insight.analysis import facts as F
 from diff_insight.analysis.facts import ChangeType, Cluster, FileKind
@@ -590,7 +592,7 @@ def _merge_rows(rows: Sequence[F.TableRowsChanged]) -> list[F.TableRowsChanged]:
         how, parts = _table_naming(r.table, r.columns)
         key = (how, tuple(parts))
         m = merged.get(key)
-        merged[key] = r if m is None else replace(
+        merged[key] = r if m is None else msgspec.structs.replace(
             m, added=m.added + r.added, removed=m.removed + r.removed, changed=m.changed + r.changed,
             added_keys=m.added_keys + r.added_keys, removed_keys=m.removed_keys + r.removed_keys,
             changed_keys=m.changed_keys + r.changed_keys,
