@@ -144,13 +144,14 @@ from diff_insight.config import Config
 config = Config(locales=["ja_JP", "zh_CN", "en_US"])
 marks = [("start (config)", time.perf_counter())]
 from diff_insight import pipeline as P
-from diff_insight.writers.facts_writer import FactsWriter
 marks.append(("imports", time.perf_counter()))
 changeset, reader = opening.result()
 marks.append(("rest of the reading", time.perf_counter()))
-entries = P.analyze_changeset(changeset, reader)
+# as generate_reports does: the writers and their locale data are loaded while the workers analyse
+entries = P.analyze_changeset(changeset, reader, meanwhile=lambda: P._prepare_writing(config.locales))
 reader.close()
 marks.append(("analysis", time.perf_counter()))
+from diff_insight.writers.facts_writer import FactsWriter
 jobs, _, entries = P.plan_reports(changeset, entries, config, config.locales)
 day = P.report_day(request, changeset, config)
 texts = P.render_jobs(jobs, changeset, entries, day, FactsWriter(), P.default_workers(len(entries)))
