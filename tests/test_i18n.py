@@ -22,6 +22,17 @@ from diff_insight.writers.i18n import (
 # --- resolve_locale --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_supported_locales_resolve_without_babel_as_with_it(locale: str) -> None:
+    """The shortcut for a supported name, and the language table built from the names, agree with
+    what Babel's data says."""
+    from diff_insight.writers.i18n import _BY_LANGUAGE, _babel_locale, _resolve_with_babel
+
+    assert resolve_locale(locale) == _resolve_with_babel(locale) == (locale, None)
+    assert _BY_LANGUAGE[_babel_locale(locale).language] == locale
+    assert sorted(_BY_LANGUAGE.values()) == sorted(SUPPORTED)
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [

@@ -33,7 +33,9 @@ def _babel_locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
-_BY_LANGUAGE = {_babel_locale(s).language: s for s in SUPPORTED}
+_BY_LANGUAGE = {s.partition("_")[0]: s for s in SUPPORTED}
+"""The supported locale of each language (Babel's ``language`` of each name, without loading
+Babel's data at import: a test checks they agree)."""
 
 
 def _parse(locale: str) -> Locale | None:
@@ -58,6 +60,12 @@ def resolve_locale(locale: str) -> tuple[str, str | None]:
     another region or script of a supported language (``zh_TW``, ``en_GB``) maps to that language's
     supported locale with a warning; anything else falls back to ``en_US`` with a warning.
     """
+    if locale in SUPPORTED:  # the common case, answered without loading Babel's data
+        return locale, None
+    return _resolve_with_babel(locale)
+
+
+def _resolve_with_babel(locale: str) -> tuple[str, str | None]:
     parsed = _parse(locale)
     if parsed is None or parsed.language not in _BY_LANGUAGE:
         return FALLBACK, f"locale {locale!r} is not supported; writing {FALLBACK} instead"
