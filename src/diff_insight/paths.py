@@ -203,36 +203,29 @@ def render_out_path(template: str, *, category: str, locale: str, day: datetime.
 # --------------------------------------------------------------------------- atomic writes
 
 
-def fsync_directory(directory: Path) -> None:
-    """Best effort: make the rename durable. Not every platform can open a directory."""
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
+        os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Best effort: make the rename durable. Not every platform can open a directory."""
+    with contextlib.suppress(OSError):
+        _fsync(directory)
 
 
 def fsync_files(paths: Sequence[Path]) -> None:
     """Flush ``paths`` to disk, several at once (each ``fsync`` waits for the disk, not for this
     process). Raises the first :class:`OSError`."""
-
-    def sync(path: Path) -> None:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
     if len(paths) <= 1:
         for p in paths:
-            sync(p)
+            _fsync(p)
         return
     with ThreadPoolExecutor(min(len(paths), 8), thread_name_prefix="fsync") as pool:
-        for _ in pool.map(sync, paths):
+        for _ in pool.map(_fsync, paths):
             pass
 
 

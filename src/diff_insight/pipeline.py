@@ -490,10 +490,10 @@ def render_jobs(
     workers: int = 1,
 ) -> list[str]:
     """The Markdown of every job, in order; several forked processes when the writer allows it."""
-    from diff_insight.render.markdown import render_report
-
     if workers > 1 and jobs and getattr(writer, "parallel_safe", False):
         return _render_tasks(jobs, changeset, entries, day, writer, workers)
+    from diff_insight.render.markdown import render_report
+
     blocks = _diff_blocks(jobs, entries)
     return [
         render_report(build_report(j, changeset, entries, day, writer), blocks=[blocks[k] for k in j.members])

@@ -2,7 +2,7 @@
 
 Writers turn facts into sentences per locale, prompts serialise them, tests assert them.
 Every fact is a frozen :class:`msgspec.Struct` with a ``kind`` string; quoted document text is kept
-verbatim (and short: see :data:`MAX_QUOTE`). Structs rather than dataclasses: the 44 kinds are
+verbatim (and short: see :data:`MAX_QUOTE`). Structs rather than dataclasses: the kinds (over forty) are
 defined at every start, which takes a dataclass about a millisecond each and a Struct a few
 microseconds, and a range holds thousands of facts, which Structs make, compare and pickle faster.
 Like a frozen dataclass, a fact is immutable, hashable, equal to a fact of its kind with the same
