@@ -62,7 +62,7 @@ def git(repo: Path, *args: str) -> str:
 def _config() -> object:
     from diff_insight.config import Config
 
-    return Config.model_validate(
+    return Config.from_dict(
         {
             "locales": LOCALES,
             "repository": "MicrosoftDocs/PowerShell-Docs",

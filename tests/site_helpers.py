@@ -142,7 +142,7 @@ def _write_reports(repo_path: Path, base: str, head: str, config: Config, report
 def _generate(root: Path) -> tuple[Path, tuple[str, ...], Path]:
     repo = GitRepo(root, name="repo")
     repo.set_origin(f"https://github.com/{REPOSITORY}.git")  # permalinks to the compare view
-    config = Config.model_validate(CONFIG)
+    config = Config.from_dict(CONFIG)
     repo.write("docs/guide/intro.md", _article("Introduction", "Welcome to the sample documentation."))
     repo.write(
         "docs/guide/setup.md", _article("Setup", "Install the tool.\n\n## Requirements\n\nPython 3.11.")
@@ -206,7 +206,7 @@ def make_sample_reports(tmp_path: Path) -> SampleSite:
     tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copytree(template / "repo", tmp_path / "repo", symlinks=True)
     shutil.copytree(template / "reports", tmp_path / "reports", symlinks=True)
-    config = Config.model_validate(CONFIG)
+    config = Config.from_dict(CONFIG)
     return SampleSite(
         root=tmp_path,
         repo_path=tmp_path / "repo",
@@ -223,7 +223,7 @@ def build_sample_site(tmp_path: Path, *, site: SiteConfig | None = None) -> Samp
     ``tmp_path/site``. ``site`` overrides the ``[site]`` settings."""
     sample = make_sample_reports(tmp_path)
     if site is not None:
-        sample = replace(sample, config=sample.config.model_copy(update={"site": site}))
+        sample = replace(sample, config=sample.config.replaced(site=site))
     summary = sample.build()
     return replace(sample, summary=summary)
 

@@ -161,9 +161,84 @@ def test_source_path_is_not_a_toml_key(tmp_path: Path) -> None:
 
 def test_strict_types(tmp_path: Path) -> None:
     message = load_error(tmp_path, '[catch_all]\nenabled = "yes"\n')
-    assert ": catch_all.enabled: " in message and "boolean" in message
-    assert ": locales: " in load_error(tmp_path, 'locales = "en_US"\n')
+    assert message.endswith(": catch_all.enabled: expected a boolean (got 'yes')")
+    assert ": locales: expected an array (got 'en_US')" in load_error(tmp_path, 'locales = "en_US"\n')
     assert ": categories.a: " in load_error(tmp_path, '[categories]\na = "x"\n')
+    assert load_error(tmp_path, "[llm]\ntimeout = true\n").endswith(
+        ": llm.timeout: expected a number (got True)"
+    )
+    assert load_error(tmp_path, "[llm]\napi_key_file = 3\n").endswith(
+        ": llm.api_key_file: expected a string (got 3)"
+    )
+    message = load_error(tmp_path, "out = 1979-05-27T07:32:00Z\n")
+    assert message.endswith(": out: expected a string (got 1979-05-27T07:32:00+00:00)")
+
+
+def test_a_bad_value_in_a_table_of_lists_is_named_by_its_key(tmp_path: Path) -> None:
+    # the decoder only says "a value of categories": the first key whose value is wrong is named
+    text = '[categories]\nfine = ["a"]\nbad = ["b", 1]\nworse = 2\n'
+    assert load_error(tmp_path, text).endswith(": categories.bad[1]: expected a string (got 1)")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[llm]\nconcurrency = 0\n", "llm.concurrency: expected an integer >= 1 (got 0)"),
+        ("[llm]\nconcurrency = 1.5\n", "llm.concurrency: expected an integer (got 1.5)"),
+        ("[llm]\ntimeout = 0\n", "llm.timeout: expected a number > 0.0 (got 0)"),
+        (
+            "[llm]\nprovider = 'x'\n",
+            "llm.provider: expected one of 'azure', 'compatible', 'openai' (got 'x')",
+        ),
+        ("[llm.models]\nfile = ''\n", "llm.models.file: expected a string of length >= 1 (got '')"),
+        ("[site]\nindex_days = 400\n", "site.index_days: expected an integer <= 366 (got 400)"),
+        ("site = 3\n", "site: expected a table (got 3)"),
+        ("repositories = [1]\n", "repositories[0]: expected a table (got 1)"),
+        (
+            "[site]\nbase_url = 'ftp://x'\n",
+            "site.base_url: invalid URL 'ftp://x' (expected an http:// or https:// URL)",
+        ),
+    ],
+)
+def test_type_and_range_errors(tmp_path: Path, text: str, expected: str) -> None:
+    assert load_error(tmp_path, text).endswith(f": {expected}")
+
+
+def test_a_conflict_between_keys_is_named_only_without_other_problems(tmp_path: Path) -> None:
+    conflict = "[catch_all]\nname = 'Other'\n\n[categories]\nother = ['a']\n"
+    assert load_error(tmp_path, conflict).endswith(
+        ": catch_all.name: 'Other' and category 'other' differ only in "
+        "case, so their reports would collide on case-insensitive file "
+        "systems (use the same spelling to merge them)"
+    )
+    # a problem of one key comes first, and the conflict is not counted as one more
+    message = load_error(tmp_path, "engine = 'gpt'\n" + conflict)
+    assert message.endswith(": engine: expected 'facts' or 'llm' (got 'gpt')")
+    # categories alone would conflict with the default catch-all name; with the file's, they do not
+    fine = "[categories]\nOther = ['a']\n\n[catch_all]\nname = 'Other'\n"
+    assert load_config(write(tmp_path, fine), required=True).catch_all.name == "Other"
+    message = load_error(tmp_path, "engine = 'gpt'\n" + fine)
+    assert message.endswith(": engine: expected 'facts' or 'llm' (got 'gpt')")
+
+
+def test_the_config_module_does_not_import_pydantic() -> None:
+    # the configuration is loaded at the start of every command: its validation stays light
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from diff_insight.config import load_config\n"
+        "from diff_insight.errors import ConfigError\n"
+        "load_config(None, required=False).with_overrides(locales=['ja_JP'])\n"
+        "try:\n"
+        "    load_config(None, required=True)\n"
+        "except ConfigError:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core')))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
 
 
 def test_empty_pattern_list(tmp_path: Path) -> None:
@@ -335,10 +410,25 @@ def test_with_overrides_rejects_invalid_values(overrides: dict[str, object], key
     assert "\n" not in message
 
 
+def test_with_overrides_keeps_a_path_value(tmp_path: Path) -> None:
+    path = write(tmp_path, "[llm]\napi_key_file = 'secrets/key'\n")
+    config = load_config(path, required=True)
+    assert config.llm.api_key_file == Path("secrets/key")
+    assert config.with_overrides(locales=["en"]).llm.api_key_file == Path("secrets/key")
+
+
+def test_from_dict_validates_like_a_file() -> None:
+    assert Config.from_dict({"locales": ["ja_JP"]}).locales == ["ja_JP"]
+    with pytest.raises(ConfigError, match=r"^locales\[0\]: invalid locale 'x'"):
+        Config.from_dict({"locales": ["x"]})
+
+
 def test_config_is_frozen() -> None:
     config = Config()
-    with pytest.raises(ValueError):
-        config.engine = "llm"
+    with pytest.raises(AttributeError):
+        config.engine = "llm"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        config.catch_all.name = "x"  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------- several repositories
@@ -411,7 +501,7 @@ def test_invalid_repositories_entry(tmp_path: Path, extra: str, expected: str) -
 
 
 def test_repositories_need_a_source(tmp_path: Path) -> None:
-    assert "repositories[0].source: Field required" in load_error(
+    assert "repositories[0].source: required key is missing" in load_error(
         tmp_path, "[[repositories]]\nbranch = 'x'\n"
     )
 

@@ -300,7 +300,7 @@ def _daily_targets(config_path: Path | None, repo: str | None, branch: str | Non
 
     config = load_config(config_path, required=config_path is not None)
     if repo is not None:
-        top = config.model_copy(update={"repositories": []})
+        top = config.replaced(repositories=[])
         return config, [Target(source=repo, branch=branch or config.source.branch, config=top)]
     targets = config.targets()
     if branch is not None:

@@ -182,7 +182,7 @@ def _code_and_assets_hash() -> str:
 
 def global_hash(settings: SiteConfig) -> str:
     """Changes when the code, templates, static files or site settings change."""
-    cfg = settings.model_dump(exclude={"reports_dir", "out_dir"})
+    cfg = {k: v for k, v in settings.as_dict().items() if k not in ("reports_dir", "out_dir")}
     return _sha((_code_and_assets_hash() + json.dumps(cfg, sort_keys=True)).encode())
 
 
