@@ -70,7 +70,7 @@ class _Invalid(ValueError):
     that struct (msgspec adds where the struct itself sits)."""
 
     def __init__(self, key: Key, reason: str) -> None:
-        super().__init__(f"{format_key(key)}: {reason}" if key else reason)
+        super().__init__(f"{_format_key(key)}: {reason}" if key else reason)
         self.key = key
         self.reason = reason
 
@@ -483,7 +483,7 @@ def _validate(data: Mapping[str, Any]) -> Config:
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def format_key(key: Key) -> str:
+def _format_key(key: Key) -> str:
     """``categories."a b"[0]``: dotted keys (quoted as in TOML when not bare) and indexes."""
     import json
 
@@ -573,20 +573,20 @@ def _describe(data: Mapping[str, Any], exc: msgspec.ValidationError) -> str:
     m = _AT.fullmatch(str(exc))
     assert m is not None  # the pattern matches any text
     message = m.group("message")
-    key, kind = _resolve(data, m.group("path") or "")
+    key, kind, value = _resolve(data, m.group("path") or "")
     cause = exc.__cause__
     if isinstance(cause, _Invalid):
         key, reason = (*key, *cause.key), cause.reason
     else:
-        key, reason = _explain(message, key, kind, data)
+        key, reason = _explain(message, key, kind, value)
     reason = " ".join(_visible(line) for line in reason.splitlines())
-    where = format_key(key)
+    where = _format_key(key)
     return f"{where}: {reason}" if where else reason
 
 
-def _resolve(data: Mapping[str, Any], path: str) -> tuple[Key, Any]:
-    """The key of msgspec's ``path`` (``.a[0][...]``) and the msgspec type info at it. A
-    ``[...]`` (a table's value) becomes the first key of that table whose value is invalid."""
+def _resolve(data: Mapping[str, Any], path: str) -> tuple[Key, Any, object]:
+    """The key of msgspec's ``path`` (``.a[0][...]``), the msgspec type info and the value at it.
+    A ``[...]`` (a table's value) becomes the first key of that table whose value is invalid."""
     from msgspec import inspect as mi
 
     key: list[str | int] = []
@@ -611,7 +611,7 @@ def _resolve(data: Mapping[str, Any], path: str) -> tuple[Key, Any]:
                 break
             node = node[name]
             key.append(name)
-    return tuple(key), _unwrap(kind)
+    return tuple(key), _unwrap(kind), node
 
 
 def _unwrap(kind: Any) -> Any:
@@ -648,8 +648,8 @@ def _python_type(kind: Any) -> Any:
     return Any
 
 
-def _explain(message: str, key: Key, kind: Any, data: Mapping[str, Any]) -> tuple[Key, str]:
-    """Our wording of a msgspec message about the value at ``key``."""
+def _explain(message: str, key: Key, kind: Any, got: object) -> tuple[Key, str]:
+    """Our wording of a msgspec message about the value ``got`` at ``key``."""
     from msgspec import inspect as mi
 
     if message.startswith("Object contains unknown field `"):
@@ -664,7 +664,6 @@ def _explain(message: str, key: Key, kind: Any, data: Mapping[str, Any]) -> tupl
         return (*key, name), reason
     if message.startswith("Object missing required field `"):
         return (*key, message.split("`")[1]), "required key is missing"
-    got = _value_at(data, key)
     if message.startswith("Invalid enum value") and isinstance(kind, mi.LiteralType):
         return key, f"expected {_one_of([repr(v) for v in kind.values])} (got {_short_repr(got)})"
     m = _EXPECTED.fullmatch(message)
@@ -678,16 +677,6 @@ def _explain(message: str, key: Key, kind: Any, data: Mapping[str, Any]) -> tupl
 
 def _one_of(options: list[str]) -> str:
     return " or ".join(options) if len(options) < 3 else "one of " + ", ".join(options)
-
-
-def _value_at(data: Mapping[str, Any], key: Key) -> object:
-    node: Any = data
-    for item in key:
-        if isinstance(item, int):
-            node = node[item] if isinstance(node, list) and item < len(node) else None
-        else:
-            node = node.get(item) if isinstance(node, Mapping) else None
-    return node
 
 
 _TOML_POSITION = re.compile(
