@@ -28,6 +28,8 @@ from diff_insight.analysis.analyze import (
     _LINK,
     _REFDEF,
     _URL_PARTS,
+    _links,
+    _may_link,
     analyze_file,
     suffix,
     words_only,
@@ -45,7 +47,7 @@ from diff_insight.analysis.normalize import (
     _link_references,
     formatting_kinds,
 )
-from diff_insight.analysis.words import pair_lines, similarity, word_diff
+from diff_insight.analysis.words import _TOKEN, _tokenize, pair_lines, similarity, word_diff
 from diff_insight.model import FileChange, Status, TextContent
 
 
@@ -165,6 +167,14 @@ def check_scan(doc: str) -> None:
     assert title is None or isinstance(title, str)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in d.front_matter.items())
     assert scan_text(doc).headings == d.headings  # deterministic
+    assert d.kinds.get(n + 1, K.BLANK) == K.BLANK  # beyond the text: the default, every time
+    assert d.kinds.get(n + 1) == K.UNKNOWN
+    # the kinds are remembered once asked for, and marking a line again is not hidden by that
+    fm_end = d.front_matter_range[1] if d.front_matter_range else 0
+    if n > fm_end:
+        other = K.DIRECTIVE if d.kinds.get(n) != K.DIRECTIVE else K.ALERT
+        d.kinds[n] = other
+        assert d.kinds.get(n) == other
 
 
 @prop(2)
@@ -345,3 +355,16 @@ def test_pattern_shortcuts_skip_only_text_without_a_match(text: str) -> None:
     )
     whole = "" if "]:" in text and _REFDEF.match(text) else _URL_PARTS.sub("", text)
     assert words_only(text) == whole
+    if not _may_link(text):
+        assert _links(text, {"a": "http://u", "b": "http://v"}) == ([], [], [], [])
+
+
+@prop(2)
+@given(st.one_of(_LINKISH, hostile_text(), st.text(st.characters(max_codepoint=0x3100))))
+@example("it's 2 o'clock — «ok» _x_ 3.5")
+@example(" \u00a0a\u2028b\u3000c ")
+def test_tokens_are_the_token_pattern(text: str) -> None:
+    """The split that word diffs use gives the tokens of the token pattern, with their offsets."""
+    words, ends = _tokenize(text)
+    spans = [(words[i], ends[2 * i], ends[2 * i + 1]) for i in range(len(words))]
+    assert spans == [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]

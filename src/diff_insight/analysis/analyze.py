@@ -192,6 +192,30 @@ def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
     return _LineLinks(links, images, includes, definitions)
 
 
+def _may_link(text: str) -> bool:
+    """Whether :func:`_links` can find anything in ``text``: each of its patterns needs a ``[``
+    but the docfx image, which needs ``:::`` (most changed lines have neither)."""
+    return "[" in text or ":::" in text
+
+
+def _count_links(
+    found: _LineLinks,
+    links: Counter[tuple[str, str]],
+    images: Counter[tuple[str, str]],
+    includes: Counter[str],
+    definitions: Counter[tuple[str, str]],
+) -> None:
+    """Add one line's links, images, includes and definitions to the counts of its side."""
+    if found.links:  # each one is mostly empty: no Counter.update call for nothing
+        links.update(found.links)
+    if found.images:
+        images.update(found.images)
+    if found.includes:
+        includes.update(found.includes)
+    if found.definitions:
+        definitions.update(found.definitions)
+
+
 def _drop_by_url(
     defs: list[tuple[str, str]], *inline: list[tuple[str, str]]
 ) -> tuple[list[tuple[str, str]], int]:
@@ -714,25 +738,17 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
 
         # links, images, includes, alerts (outside code)
         for ln, k in zip(rem, rkind, strict=True):
-            if k in (K.CODE, K.FENCE):
+            if k in (K.CODE, K.FENCE) or not _may_link(ln.text):
                 continue
             if refs_old is None and "][" in ln.text:
                 refs_old = _definitions(old_doc)
-            lk, im, inc, defs = _links(ln.text, refs_old)
-            links_rem.update(lk)
-            imgs_rem.update(im)
-            inc_rem.update(inc)
-            defs_rem.update(defs)
+            _count_links(_links(ln.text, refs_old), links_rem, imgs_rem, inc_rem, defs_rem)
         for ln, k in zip(add, akind, strict=True):
-            if k in (K.CODE, K.FENCE):
+            if k in (K.CODE, K.FENCE) or not _may_link(ln.text):
                 continue
             if refs_new is None and "][" in ln.text:
                 refs_new = _definitions(new_doc)
-            lk, im, inc, defs = _links(ln.text, refs_new)
-            links_add.update(lk)
-            imgs_add.update(im)
-            inc_add.update(inc)
-            defs_add.update(defs)
+            _count_links(_links(ln.text, refs_new), links_add, imgs_add, inc_add, defs_add)
 
         # word-level pairing of text (prose paragraphs, table rows, headings): the lines of a
         # wrapped paragraph are compared as one text, so words moving across line ends are no edit

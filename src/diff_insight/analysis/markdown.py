@@ -71,27 +71,37 @@ class KindMap:
     Markdown construct can start on) are stored; other lines are prose, blank, code (inside a
     fence) or front matter, which ranges and the text tell."""
 
-    __slots__ = ("_doc", "special")
+    __slots__ = ("_doc", "_known", "special")
 
     def __init__(self, doc: Doc) -> None:
         self._doc = doc
         self.special: dict[int, K] = {}
+        self._known: dict[int, K] = {}
+        """The kinds :meth:`get` worked out (the facts ask for each changed line several times)."""
 
     def __setitem__(self, line: int, kind: K) -> None:
         self.special[line] = kind
+        self._known.clear()
 
     def get(self, line: int, default: K = K.UNKNOWN) -> K:
         """The kind of ``line``; ``default`` for lines the text does not show."""
+        k = self._known.get(line)
+        if k is None:
+            k = self._known[line] = self._kind(line)
+        return default if k is K.UNKNOWN else k
+
+    def _kind(self, line: int) -> K:
+        """The kind of ``line``; UNKNOWN for lines the text does not show."""
         doc = self._doc
         fm = doc.front_matter_range
         if fm is not None and fm[0] <= line <= fm[1]:
-            return K.FRONT_MATTER if line in doc.lines else default
+            return K.FRONT_MATTER if line in doc.lines else K.UNKNOWN
         k = self.special.get(line)
         if k is not None:
             return k
         text = doc.lines.get(line)
         if text is None:
-            return default
+            return K.UNKNOWN
         if doc.fence_at(line) is not None:
             return K.CODE
         return K.PROSE if text.strip() else K.BLANK
