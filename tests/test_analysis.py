@@ -88,6 +88,25 @@ def test_heading_renamed(full: bool) -> None:
     assert one(a, F.HeadingRenamed) == F.HeadingRenamed(2, "Use the API", "Call the image API")
 
 
+@pytest.mark.parametrize("full", [True, False])
+def test_section_rewritten_under_a_renamed_heading_is_no_new_section(full: bool) -> None:
+    """A heading replaced by one of the same level, together with all of its section's text, is
+    a renamed heading with edited text, not a section removed and another added; a heading of
+    another level, or a code line that looks like one, renames nothing."""
+    doc = "# Title\n\n## Old name\n\nOld text here.\n\n## End\n\nLast.\n"
+    a = analyze(
+        doc, doc.replace("## Old name\n\nOld text here.", "## New name\n\nNew text there."), full=full
+    )
+    assert one(a, F.HeadingRenamed) == F.HeadingRenamed(2, "Old name", "New name")
+    assert not a.of(F.SectionAdded) and not a.of(F.SectionRemoved)
+    b = analyze(doc, doc.replace("## Old name\n\nOld text here.", "### New name\n\nNew text there."))
+    assert one(b, F.SectionAdded) == F.SectionAdded("New name", 3, 4)
+    assert one(b, F.SectionRemoved) == F.SectionRemoved("Old name", 2, 4)
+    fenced = "# Title\n\n```\n## Old name\n```\n\nText.\n"
+    c = analyze(fenced, fenced.replace("## Old name", "## New name"))
+    assert not c.of(F.HeadingRenamed)
+
+
 def test_section_added_with_size_and_heading_added() -> None:
     new = DOC.replace(
         "## Next steps", "## Limits\n\nImages must be smaller than 4 MB.\n\nPNG only.\n\n## Next steps"

@@ -516,20 +516,25 @@ def _binary_facts(change: FileChange) -> list[F.Fact]:
 
 
 def _change_key(blocks: Sequence[Block], old_doc: Doc, new_doc: Doc) -> str | None:
-    h = hashlib.sha1(usedforsecurity=False)
-    n = 0
+    """A hash of the changed lines outside the front matter, without their line numbers and
+    indentation: files whose keys are equal carry the same edit (None: nothing but front matter)."""
+    old_fm = old_doc.front_matter_range is not None
+    new_fm = new_doc.front_matter_range is not None
+    parts: list[str] = []
     for b in blocks:
         for ln in b.removed:
-            if ln.old_no is not None and old_doc.kinds.get(ln.old_no) == K.FRONT_MATTER:
+            if old_fm and ln.old_no is not None and old_doc.kinds.get(ln.old_no) == K.FRONT_MATTER:
                 continue
-            h.update(b"-" + ln.text.strip().encode("utf-8", "replace") + b"\n")
-            n += 1
+            parts.append("-" + ln.text.strip())
         for ln in b.added:
-            if ln.new_no is not None and new_doc.kinds.get(ln.new_no) == K.FRONT_MATTER:
+            if new_fm and ln.new_no is not None and new_doc.kinds.get(ln.new_no) == K.FRONT_MATTER:
                 continue
-            h.update(b"+" + ln.text.strip().encode("utf-8", "replace") + b"\n")
-            n += 1
-    return h.hexdigest()[:16] if n else None
+            parts.append("+" + ln.text.strip())
+    if not parts:
+        return None
+    parts.append("")  # every line ends with a line break
+    text = "\n".join(parts).encode("utf-8", "replace")
+    return hashlib.sha1(text, usedforsecurity=False).hexdigest()[:16]
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -589,14 +594,13 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     renamed_new: set[int] = set()
     renamed_old: set[int] = set()
     for b in blocks:
-        r_levels = {old_doc.heading_at(ln.old_no or 0) for ln in b.removed} - {None}
-        a_levels = {new_doc.heading_at(ln.new_no or 0) for ln in b.added} - {None}
-        for ln in b.added:
-            if new_doc.heading_at(ln.new_no or 0) in r_levels:
-                renamed_new.add(ln.new_no or 0)
-        for ln in b.removed:
-            if old_doc.heading_at(ln.old_no or 0) in a_levels:
-                renamed_old.add(ln.old_no or 0)
+        if not b.removed or not b.added:
+            continue
+        r_at = old_doc.heading_levels(ln.old_no for ln in b.removed if ln.old_no is not None)
+        a_at = new_doc.heading_levels(ln.new_no for ln in b.added if ln.new_no is not None)
+        r_levels, a_levels = set(r_at.values()), set(a_at.values())
+        renamed_new.update(no for no, level in a_at.items() if level in r_levels)
+        renamed_old.update(no for no, level in r_at.items() if level in a_levels)
 
     # whole sections
     covered_new: set[int] = set()

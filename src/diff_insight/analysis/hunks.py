@@ -43,6 +43,7 @@ def parse_hunks(patch: str) -> list[Hunk]:
     """Parse the hunks of one file's patch (from the first ``@@`` on). Tolerates junk lines."""
     hunks: list[Hunk] = []
     lines = patch.split("\n")
+    crlf = "\r" in patch  # else no line has a CR to drop
     i = 0
     n = len(lines)
     while i < n:
@@ -61,7 +62,7 @@ def parse_hunks(patch: str) -> list[Hunk]:
         while i < n and (old_left > 0 or new_left > 0):
             raw = lines[i]
             tag = raw[:1]
-            text = raw[1:].rstrip("\r")
+            text = raw[1:].rstrip("\r") if crlf else raw[1:]
             if tag == "\\":
                 i += 1
                 continue

@@ -185,14 +185,14 @@ class Doc:
             self._heading_levels = {h.line: h.level for h in self.headings}
             self._indexed = (len(self.fences), len(self.headings))
 
-    def heading_at(self, line: int) -> int | None:
-        """The level of the heading on ``line``, or None."""
+    def heading_levels(self, lines: Iterable[int]) -> dict[int, int]:
+        """The level of each heading among ``lines``, by line."""
         self._index()
-        assert self._heading_levels is not None
-        level = self._heading_levels.get(line)  # most lines are no heading: the cheap test first
-        if level is None or self.kinds.get(line) != K.HEADING:
-            return None
-        return level
+        levels = self._heading_levels
+        assert levels is not None
+        kinds = self.kinds
+        # most lines are no heading: the cheap test first
+        return {no: lv for no in lines if (lv := levels.get(no)) is not None and kinds.get(no) == K.HEADING}
 
     def fence_at(self, line: int) -> int | None:
         """Index of the fenced block that contains ``line`` (delimiters included)."""
