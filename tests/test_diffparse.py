@@ -439,3 +439,33 @@ def test_blank_context_lines_without_leading_space() -> None:
     d = only(parse_diff(text))
     assert (d.additions, d.deletions) == (1, 1)
     assert d.patch == text[text.index("@@") : -1]
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        # a context line past the new side's count ends the hunk, though the old side has one left
+        ("@@ -1,2 +1,1 @@\n c\n c\n-x\n", "@@ -1,2 +1,1 @@\n c"),
+        # and past the old side's count
+        ("@@ -1,1 +1,2 @@\n c\n c\n+x\n", "@@ -1,1 +1,2 @@\n c"),
+        # a removed line past the old side's count, an added one past the new side's
+        ("@@ -1,1 +1,2 @@\n-a\n-b\n+c\n", "@@ -1,1 +1,2 @@\n-a"),
+        ("@@ -1,2 +1,1 @@\n+a\n+b\n-c\n", "@@ -1,2 +1,1 @@\n+a"),
+        # lines after a complete hunk are not its content, but a marker right after it is
+        (
+            "@@ -1 +1 @@\n-a\n+b\n\\ No newline at end of file\n c\n",
+            "@@ -1 +1 @@\n-a\n+b\n\\ No newline at end of file",
+        ),
+        # a second hunk goes on counting
+        (
+            "@@ -1 +1 @@\n-a\n+b\n@@ -5,2 +5,2 @@\n x\n-c\n+d\n y\n",
+            "@@ -1 +1 @@\n-a\n+b\n@@ -5,2 +5,2 @@\n x\n-c\n+d",
+        ),
+    ],
+)
+def test_hunks_end_where_their_counts_end(body: str, kept: str) -> None:
+    """A hunk holds exactly the lines its header counts: a patch that says more is cut there, and
+    the counts are those of the lines kept."""
+    d = only(parse_diff("diff --git a/x b/x\n--- a/x\n+++ b/x\n" + body))
+    assert d.patch == kept
+    assert (d.additions, d.deletions) == (kept.count("\n+"), kept.count("\n-"))

@@ -228,6 +228,35 @@ class _HunkCounter:
         self.after_content = False
         return False
 
+    def take(self, lines: Iterator[bytes], out: list[bytes]) -> bytes | None:
+        """Right after :meth:`start`: append to ``out`` the lines of ``lines`` that :meth:`feed`
+        takes as plain content of the hunk, in one loop without a call per line (hunk bodies are
+        nearly all of a patch); return the first other line, for :meth:`feed` and the caller (None
+        at the end)."""
+        old_left, new_left = self.old_left, self.new_left
+        additions = deletions = 0
+        pending: bytes | None = None
+        append = out.append
+        for line in lines:
+            c = line[:1]
+            if c == b"-" and old_left > 0:
+                old_left -= 1
+                deletions += 1
+            elif c == b"+" and new_left > 0:
+                new_left -= 1
+                additions += 1
+            elif old_left > 0 and new_left > 0 and (c == b" " or line in (b"\n", b"\r\n", b"")):
+                old_left -= 1
+                new_left -= 1
+            else:
+                pending = line
+                break
+            append(line)
+        self.old_left, self.new_left = old_left, new_left
+        self.additions += additions
+        self.deletions += deletions
+        return pending  # after_content stays as start() left it: True
+
 
 @dataclass(slots=True)
 class _Section:
@@ -383,7 +412,15 @@ def iter_file_diffs(lines: Iterable[bytes]) -> Iterator[FileDiff]:
     or pipe does. Holds one section at a time.
     """
     sec: _Section | None = None
-    for line in lines:
+    it = iter(lines)
+    pending: bytes | None = None
+    while True:
+        if pending is None:
+            line = next(it, None)
+            if line is None:
+                break
+        else:
+            line, pending = pending, None
         if sec is not None and sec.counter.hunks and sec.counter.feed(line):
             sec.lines.append(line)
             continue
@@ -401,6 +438,7 @@ def iter_file_diffs(lines: Iterable[bytes]) -> Iterator[FileDiff]:
             if sec.binary or not sec.counter.start(hdr):
                 continue
             sec.lines.append(line)
+            pending = sec.counter.take(it, sec.lines)
         elif hdr.startswith(b"--- "):
             if sec is None or sec.counter.hunks or sec.minus_seen or sec.binary:
                 if sec is not None and (done := sec.finish()) is not None:
