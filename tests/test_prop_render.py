@@ -31,7 +31,15 @@ from diff_insight.analysis.facts import ChangeType, Classification, Cluster, Fil
 from diff_insight.config import Config
 from diff_insight.model import ChangeSet, FileChange, NoContent, Repository, Status
 from diff_insight.pipeline import analyze_changeset, build_reports
-from diff_insight.render.markdown import FIXED_HEADINGS, diff_body, parse_report, render_report
+from diff_insight.render.markdown import (
+    FIXED_HEADINGS,
+    diff_block,
+    diff_body,
+    parse_report,
+    render_file_parts,
+    render_files,
+    render_report,
+)
 from diff_insight.report import FileEntry, FileText, Highlights, Overview, Report, ReportFile, anchor_for
 from diff_insight.writers.facts_writer import FactsWriter
 
@@ -261,6 +269,22 @@ def check_round_trip(report: Report) -> str:
 @given(reports())
 def test_render_then_parse_gives_the_report_back(report: Report) -> None:
     check_round_trip(report)
+
+
+@prop(2)
+@given(reports(max_files=6), st.lists(st.integers(0, 6), max_size=4))
+def test_files_rendered_in_chunks_give_the_same_report(report: Report, cuts: list[int]) -> None:
+    """A report put together from its files rendered in consecutive chunks (as worker processes
+    render them, a chunk may hold no file) is the report rendered at once."""
+    parts = [render_file_parts(rf) for rf in report.files]
+    blocks = [diff_block(rf.entry.change) for rf in report.files]
+    bounds = [0, *sorted(min(c, len(parts)) for c in cuts), len(parts)]
+    chunks = [render_files(parts[a:b], blocks[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    whole = render_report(report)
+    assert render_report(report, chunks=chunks) == whole
+    assert render_report(report, parts, blocks) == whole
+    if not report.files:
+        assert "\nfiles: []\n" in whole
 
 
 def simple_report(

@@ -12,8 +12,9 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,7 +44,7 @@ from diff_insight.writers.base import ReportContext, Writer
 from diff_insight.writers.i18n import preload, resolve_locale
 
 if TYPE_CHECKING:
-    from diff_insight.render.markdown import FileParts
+    from diff_insight.render.markdown import RenderedFiles
 
 # The writers and the renderer (diff_insight.writers.facts_writer, diff_insight.render.markdown)
 # are imported where they are used: a report imports them while its analysis runs (see
@@ -380,19 +381,29 @@ def build_reports(
     return [build_report(j, changeset, entries, day, writer) for j in jobs], left_out
 
 
-def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[FileText], list[FileParts]]]:
-    """Worker: the texts and rendered parts of files ``a:b`` of jobs ``group`` (one category in
-    every locale: the same files), without the diff blocks (built once by the caller)."""
-    from diff_insight.render.markdown import render_file_parts
+_TextFields = tuple[Any, ...]
+"""A :class:`FileText` as the tuple of its fields (pickled several times faster than the object)."""
+_text_fields: Callable[[FileText], _TextFields] = attrgetter(*(f.name for f in fields(FileText)))
+
+
+def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[_TextFields], RenderedFiles]]:
+    """Worker: the texts and the rendered files (:func:`~diff_insight.render.markdown.render_files`,
+    Diff blocks included, each built once for all the locales) of files ``a:b`` of jobs ``group``
+    (one category in every locale: the same files)."""
+    from diff_insight.render.markdown import diff_block, render_file_parts, render_files
 
     group, a, b = task
     sh = _SHARED
     jobs: Sequence[ReportJob] = sh["jobs"]
     entries: Sequence[FileEntry] = sh["entries"]
     members = [entries[k] for k in jobs[group[0]].members[a:b]]
-    texts = [sh["writer"].describe_files(members, jobs[i].locale) for i in group]
-    parts = [[render_file_parts(ReportFile(e, t)) for e, t in zip(members, ts, strict=True)] for ts in texts]
-    return list(zip(texts, parts, strict=True))
+    blocks = [diff_block(e.change) for e in members]
+    out: list[tuple[list[_TextFields], RenderedFiles]] = []
+    for i in group:
+        texts = sh["writer"].describe_files(members, jobs[i].locale)
+        parts = [render_file_parts(ReportFile(e, t)) for e, t in zip(members, texts, strict=True)]
+        out.append(([_text_fields(t) for t in texts], render_files(parts, blocks)))
+    return out
 
 
 def _overview_job(task: tuple[int, list[FileText]]) -> Overview:
@@ -435,7 +446,7 @@ def _render_tasks(
         for g in groups
         for a in range(0, len(jobs[g[0]].members), size)
     ]
-    parts: list[dict[int, tuple[list[FileText], list[FileParts]]]] = [{} for _ in jobs]
+    parts: list[dict[int, tuple[list[_TextFields], RenderedFiles]]] = [{} for _ in jobs]
     expected = [0] * len(jobs)
     for g, _a, _b in tasks:
         for i in g:
@@ -447,7 +458,7 @@ def _render_tasks(
     _SHARED.update(jobs=jobs, entries=entries, writer=writer)
 
     def texts_of(i: int) -> list[FileText]:
-        return [t for k in sorted(parts[i]) for t in parts[i][k][0]]
+        return [FileText(*fields) for k in sorted(parts[i]) for fields in parts[i][k][0]]
 
     try:
         with forked_pool(workers) as pool:
@@ -457,8 +468,6 @@ def _render_tasks(
                     pending[pool.submit(_overview_job, (i, []))] = ("o", (i,), 0)
             for t in tasks:
                 pending[pool.submit(_describe_chunk, t)] = ("d", t[0], t[1])
-            # meanwhile, each file's Diff block, once for all the locales (the workers leave it out)
-            blocks = _diff_blocks(jobs, entries)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -474,10 +483,9 @@ def _render_tasks(
         _SHARED.clear()
     out: list[str] = []
     for i, job in enumerate(jobs):
-        rendered = [p for k in sorted(parts[i]) for p in parts[i][k][1]]
         members = [entries[k] for k in job.members]
         report = _report(job, changeset, members, texts_of(i), overviews[i], day, writer)
-        out.append(render_report(report, rendered, [blocks[k] for k in job.members]))
+        out.append(render_report(report, chunks=[parts[i][k][1] for k in sorted(parts[i])]))
     return out
 
 

@@ -107,9 +107,10 @@ def diff_body(change: FileChange) -> str:
     return "".join(parts).replace("\x00", "\ufffd")
 
 
-def front_matter(report: Report, file_lines: Sequence[str] | None = None) -> dict[str, Any]:
+def front_matter(report: Report, file_lines: Sequence[str] | FlowLines | None = None) -> dict[str, Any]:
     """The report's front matter; ``files`` holds each file's metadata, or its line as rendered by
-    :func:`render_file_parts` when ``file_lines`` are given."""
+    :func:`render_file_parts` when ``file_lines`` are given (all of them in one text when they are
+    :class:`FlowLines`)."""
     cs = report.changeset
     fm: dict[str, Any] = {"date": report.date.isoformat()}
     if cs.permalink:
@@ -132,7 +133,10 @@ def front_matter(report: Report, file_lines: Sequence[str] | None = None) -> dic
         "deletions": sum(rf.entry.change.deletions for rf in report.files),
         "types": counts,
     }
-    fm["files"] = list(file_lines) if file_lines is not None else [_file_meta(rf) for rf in report.files]
+    if isinstance(file_lines, FlowLines):
+        fm["files"] = file_lines
+    else:
+        fm["files"] = list(file_lines) if file_lines is not None else [_file_meta(rf) for rf in report.files]
     fm.update(report.extra)
     return fm
 
@@ -165,7 +169,9 @@ def dump_front_matter(fm: dict[str, Any]) -> str:
     after = {k: head[k] for k in extra_keys}
     text = yaml.dump(before, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=10**9)
     if files is not None:
-        if files:
+        if isinstance(files, FlowLines):
+            text += "files:\n" + files if files else "files: []\n"
+        elif files:
             lines = [item if isinstance(item, str) else _meta_line(item) for item in files]
             text += "files:\n" + "\n".join(lines) + "\n"
         else:
@@ -225,6 +231,38 @@ class FileParts:
     """The section after the Diff block: summary JSON and explanation."""
 
 
+class FlowLines(str):
+    """The front matter's ``files`` list already rendered: one flow mapping per line, each line
+    ending with a line break (see :func:`dump_front_matter`)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFiles:
+    """Consecutive files of one report, rendered: their lines of the front matter's ``files``
+    list, their rows of the summary table and their sections of ``# Modified Contents`` (Diff
+    blocks included), each joined into one text (a worker renders a chunk of files this way, and
+    the report is put together from a few long texts instead of several per file)."""
+
+    meta: str
+    """Each file's line of the ``files`` list, followed by a line break."""
+    rows: str
+    sections: str
+
+
+def render_files(parts: Sequence[FileParts], blocks: Sequence[str]) -> RenderedFiles:
+    """:class:`RenderedFiles` of files rendered with :func:`render_file_parts`, with their Diff
+    blocks (:func:`diff_block`), in report order."""
+    if len(parts) != len(blocks):
+        raise ValueError("one rendered part and one diff block per file are needed")
+    return RenderedFiles(
+        "".join(p.meta + "\n" for p in parts),
+        "".join(p.row for p in parts),
+        "".join(p.head + block + p.tail for p, block in zip(parts, blocks, strict=True)),
+    )
+
+
 def render_file_parts(rf: ReportFile) -> FileParts:
     """Everything :func:`render_report` writes about one file but its Diff block (workers render
     these in parallel)."""
@@ -242,20 +280,28 @@ def _table_row(rf: ReportFile) -> str:
 
 
 def render_report(
-    report: Report, parts: Sequence[FileParts] | None = None, blocks: Sequence[str] | None = None
+    report: Report,
+    parts: Sequence[FileParts] | None = None,
+    blocks: Sequence[str] | None = None,
+    *,
+    chunks: Sequence[RenderedFiles] | None = None,
 ) -> str:
     """The report as Markdown.
 
     ``parts`` are the files' pieces already rendered with :func:`render_file_parts` (by worker
-    processes), and ``blocks`` their :func:`diff_block`, in the order of ``report.files``."""
-    if parts is None:
-        parts = [render_file_parts(rf) for rf in report.files]
-    if blocks is None:
-        blocks = [diff_block(rf.entry.change) for rf in report.files]
-    if len(parts) != len(report.files) or len(blocks) != len(report.files):
-        raise ValueError("one rendered part and one diff block per file are needed")
+    processes), and ``blocks`` their :func:`diff_block`, in the order of ``report.files``; or
+    ``chunks`` hold all of them, consecutive files joined with :func:`render_files`."""
+    if chunks is None:
+        if parts is None:
+            parts = [render_file_parts(rf) for rf in report.files]
+        if blocks is None:
+            blocks = [diff_block(rf.entry.change) for rf in report.files]
+        if len(parts) != len(report.files) or len(blocks) != len(report.files):
+            raise ValueError("one rendered part and one diff block per file are needed")
+        chunks = [render_files(parts, blocks)]
+    meta = FlowLines("".join(c.meta for c in chunks))
     out: list[str] = []
-    out.append("---\n" + dump_front_matter(front_matter(report, [p.meta for p in parts])) + "\n---\n\n")
+    out.append("---\n" + dump_front_matter(front_matter(report, meta)) + "\n---\n\n")
     if report.changeset.permalink:
         link = _no_html(one_line(report.changeset.permalink))  # one line, no HTML from the source
         out.append(f'[View Diff on GitHub]({link}){{target="_blank"}}\n\n')
@@ -266,10 +312,9 @@ def render_report(
     out.append("## Other updates\n" + _bullets(hl.other_updates, hl.none_text) + "\n\n")
     out.append("# Insights\n" + "\n\n".join(_inline(one_line(p)) for p in report.overview.insights) + "\n\n")
     out.append("# Summary Table\n" + TABLE_HEADER + "\n" + TABLE_RULE + "\n")
-    out.extend(p.row for p in parts)
+    out.extend(c.rows for c in chunks)
     out.append("\n\n# Modified Contents\n")
-    for p, block in zip(parts, blocks, strict=True):
-        out += (p.head, block, p.tail)
+    out.extend(c.sections for c in chunks)
     return "".join(out)
 
 
