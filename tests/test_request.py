@@ -58,6 +58,25 @@ def test_forked_read_equals_reading_in_process(git_repo: GitRepo) -> None:
     assert future._child is None  # reaped
 
 
+def test_the_git_source_is_imported_before_the_reading_process_forks(git_repo: GitRepo) -> None:
+    """The module of the git source is imported before the fork, so that the reading process has
+    it already and the reader it sends back unpickles without an import after the read."""
+    base, head = _varied_repo(git_repo)
+    code = (
+        "import sys\n"
+        "from diff_insight.request import ReportRequest, start_source\n"
+        "print('diff_insight.sources.git' in sys.modules)\n"
+        f"future = start_source(ReportRequest('git', {str(git_repo.path)!r}, {base!r}, {head!r}))\n"
+        "print('diff_insight.sources.git' in sys.modules, future._child is not None)\n"
+        "changeset, reader = future.result(timeout=60)\n"
+        "reader.close()\n"
+        "print(len(changeset.files))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["False", "True True", "5"]
+
+
 def test_forked_read_raises_the_same_error(git_repo: GitRepo) -> None:
     git_repo.write("a.md", "1\n")
     git_repo.commit()

@@ -156,6 +156,10 @@ def _child_payload(request: ReportRequest) -> bytes:
 
 
 def _read_in_child(request: ReportRequest, future: SourceFuture) -> None:
+    # imported before the fork: the child reads with it, and the reader it sends back unpickles
+    # here without importing it then (that import would come after the read, adding to its time)
+    import diff_insight.sources.git  # noqa: F401
+
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: read, send, and leave without running any of the parent's exit code
