@@ -279,7 +279,7 @@ def test_files_rendered_in_chunks_give_the_same_report(report: Report, cuts: lis
     parts = [render_file_parts(rf) for rf in report.files]
     blocks = [diff_block(rf.entry.change) for rf in report.files]
     bounds = [0, *sorted(min(c, len(parts)) for c in cuts), len(parts)]
-    chunks = [render_files(parts[a:b], blocks[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    chunks = [render_files(parts[a:b], tuple(blocks[a:b])) for a, b in zip(bounds, bounds[1:], strict=False)]
     whole = render_report(report)
     assert render_report(report, chunks=chunks) == whole
     assert render_report(report, parts, blocks) == whole

@@ -388,8 +388,8 @@ _text_fields: Callable[[FileText], _TextFields] = attrgetter(*(f.name for f in f
 
 def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[_TextFields], RenderedFiles]]:
     """Worker: the texts and the rendered files (:func:`~diff_insight.render.markdown.render_files`,
-    Diff blocks included, each built once for all the locales) of files ``a:b`` of jobs ``group``
-    (one category in every locale: the same files)."""
+    with the Diff blocks, built once for all the locales) of files ``a:b`` of jobs ``group`` (one
+    category in every locale: the same files)."""
     from diff_insight.render.markdown import diff_block, render_file_parts, render_files
 
     group, a, b = task
@@ -397,7 +397,7 @@ def _describe_chunk(task: tuple[tuple[int, ...], int, int]) -> list[tuple[list[_
     jobs: Sequence[ReportJob] = sh["jobs"]
     entries: Sequence[FileEntry] = sh["entries"]
     members = [entries[k] for k in jobs[group[0]].members[a:b]]
-    blocks = [diff_block(e.change) for e in members]
+    blocks = tuple(diff_block(e.change) for e in members)
     out: list[tuple[list[_TextFields], RenderedFiles]] = []
     for i in group:
         texts = sh["writer"].describe_files(members, jobs[i].locale)
@@ -485,7 +485,9 @@ def _render_tasks(
     for i, job in enumerate(jobs):
         members = [entries[k] for k in job.members]
         report = _report(job, changeset, members, texts_of(i), overviews[i], day, writer)
-        out.append(render_report(report, chunks=[parts[i][k][1] for k in sorted(parts[i])]))
+        chunks = [parts[i].pop(k)[1] for k in sorted(parts[i])]
+        out.append(render_report(report, chunks=chunks))
+        del chunks  # in the report now: not kept while the next one is put together
     return out
 
 

@@ -241,17 +241,20 @@ class FlowLines(str):
 @dataclass(frozen=True, slots=True)
 class RenderedFiles:
     """Consecutive files of one report, rendered: their lines of the front matter's ``files``
-    list, their rows of the summary table and their sections of ``# Modified Contents`` (Diff
-    blocks included), each joined into one text (a worker renders a chunk of files this way, and
-    the report is put together from a few long texts instead of several per file)."""
+    list and their rows of the summary table, each joined into one text, and the pieces of their
+    sections of ``# Modified Contents`` (a worker renders a chunk of files this way; the report is
+    put together from a few texts instead of several objects per file)."""
 
     meta: str
     """Each file's line of the ``files`` list, followed by a line break."""
     rows: str
-    sections: str
+    heads: tuple[str, ...]
+    blocks: tuple[str, ...]
+    """The Diff blocks: the same in every locale (one tuple for all of them: pickled once)."""
+    tails: tuple[str, ...]
 
 
-def render_files(parts: Sequence[FileParts], blocks: Sequence[str]) -> RenderedFiles:
+def render_files(parts: Sequence[FileParts], blocks: tuple[str, ...]) -> RenderedFiles:
     """:class:`RenderedFiles` of files rendered with :func:`render_file_parts`, with their Diff
     blocks (:func:`diff_block`), in report order."""
     if len(parts) != len(blocks):
@@ -259,7 +262,9 @@ def render_files(parts: Sequence[FileParts], blocks: Sequence[str]) -> RenderedF
     return RenderedFiles(
         "".join(p.meta + "\n" for p in parts),
         "".join(p.row for p in parts),
-        "".join(p.head + block + p.tail for p, block in zip(parts, blocks, strict=True)),
+        tuple(p.head for p in parts),
+        blocks,
+        tuple(p.tail for p in parts),
     )
 
 
@@ -298,7 +303,7 @@ def render_report(
             blocks = [diff_block(rf.entry.change) for rf in report.files]
         if len(parts) != len(report.files) or len(blocks) != len(report.files):
             raise ValueError("one rendered part and one diff block per file are needed")
-        chunks = [render_files(parts, blocks)]
+        chunks = [render_files(parts, tuple(blocks))]
     meta = FlowLines("".join(c.meta for c in chunks))
     out: list[str] = []
     out.append("---\n" + dump_front_matter(front_matter(report, meta)) + "\n---\n\n")
@@ -314,7 +319,9 @@ def render_report(
     out.append("# Summary Table\n" + TABLE_HEADER + "\n" + TABLE_RULE + "\n")
     out.extend(c.rows for c in chunks)
     out.append("\n\n# Modified Contents\n")
-    out.extend(c.sections for c in chunks)
+    for c in chunks:
+        for head, block, tail in zip(c.heads, c.blocks, c.tails, strict=True):
+            out += (head, block, tail)
     return "".join(out)
 
 
