@@ -285,6 +285,9 @@ def test_files_rendered_in_chunks_give_the_same_report(report: Report, cuts: lis
     assert render_report(report, parts, blocks) == whole
     if not report.files:
         assert "\nfiles: []\n" in whole
+    else:
+        with pytest.raises(ValueError, match="every file"):
+            render_report(report, chunks=[c for c in chunks if c.heads][1:])
 
 
 def simple_report(

@@ -242,8 +242,8 @@ class FlowLines(str):
 class RenderedFiles:
     """Consecutive files of one report, rendered: their lines of the front matter's ``files``
     list and their rows of the summary table, each joined into one text, and the pieces of their
-    sections of ``# Modified Contents`` (a worker renders a chunk of files this way; the report is
-    put together from a few texts instead of several objects per file)."""
+    sections of ``# Modified Contents`` (a worker renders a chunk of files this way and sends back
+    strings, not objects per file)."""
 
     meta: str
     """Each file's line of the ``files`` list, followed by a line break."""
@@ -304,6 +304,8 @@ def render_report(
         if len(parts) != len(report.files) or len(blocks) != len(report.files):
             raise ValueError("one rendered part and one diff block per file are needed")
         chunks = [render_files(parts, tuple(blocks))]
+    elif sum(len(c.heads) for c in chunks) != len(report.files):
+        raise ValueError("the rendered chunks must hold every file of the report")
     meta = FlowLines("".join(c.meta for c in chunks))
     out: list[str] = []
     out.append("---\n" + dump_front_matter(front_matter(report, meta)) + "\n---\n\n")
