@@ -154,7 +154,10 @@ def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
     """The links, images, includes and reference definitions of one line. What looks like a link
     inside a code span (`` `[void]("")` ``) is code, not a link. Reference links and images
     (``[text][label]``) count as links to their definition's URL when ``refs`` has it."""
-    # each pattern is only looked for where the text holds its literal part
+    # each pattern is only looked for where the text holds its literal part: all need a "[" but
+    # the docfx image, which needs ":::" (most lines have neither)
+    if "[" not in text and ":::" not in text:
+        return _LineLinks([], [], [], [])
     includes: list[str] = []
     if "[!" in text:
         includes = [m.group(2) for m in _INCLUDE.finditer(text)]
@@ -190,12 +193,6 @@ def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
     if m2 and not links:
         definitions.append((m2.group(1), m2.group(2)))
     return _LineLinks(links, images, includes, definitions)
-
-
-def _may_link(text: str) -> bool:
-    """Whether :func:`_links` can find anything in ``text``: each of its patterns needs a ``[``
-    but the docfx image, which needs ``:::`` (most changed lines have neither)."""
-    return "[" in text or ":::" in text
 
 
 def _count_links(
@@ -742,13 +739,13 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
 
         # links, images, includes, alerts (outside code)
         for ln, k in zip(rem, rkind, strict=True):
-            if k in (K.CODE, K.FENCE) or not _may_link(ln.text):
+            if k in (K.CODE, K.FENCE):
                 continue
             if refs_old is None and "][" in ln.text:
                 refs_old = _definitions(old_doc)
             _count_links(_links(ln.text, refs_old), links_rem, imgs_rem, inc_rem, defs_rem)
         for ln, k in zip(add, akind, strict=True):
-            if k in (K.CODE, K.FENCE) or not _may_link(ln.text):
+            if k in (K.CODE, K.FENCE):
                 continue
             if refs_new is None and "][" in ln.text:
                 refs_new = _definitions(new_doc)

@@ -107,10 +107,9 @@ def diff_body(change: FileChange) -> str:
     return "".join(parts).replace("\x00", "\ufffd")
 
 
-def front_matter(report: Report, file_lines: Sequence[str] | FlowLines | None = None) -> dict[str, Any]:
+def front_matter(report: Report, file_lines: Sequence[str] | None = None) -> dict[str, Any]:
     """The report's front matter; ``files`` holds each file's metadata, or its line as rendered by
-    :func:`render_file_parts` when ``file_lines`` are given (all of them in one text when they are
-    :class:`FlowLines`)."""
+    :func:`render_file_parts` when ``file_lines`` are given."""
     cs = report.changeset
     fm: dict[str, Any] = {"date": report.date.isoformat()}
     if cs.permalink:
@@ -133,10 +132,7 @@ def front_matter(report: Report, file_lines: Sequence[str] | FlowLines | None = 
         "deletions": sum(rf.entry.change.deletions for rf in report.files),
         "types": counts,
     }
-    if isinstance(file_lines, FlowLines):
-        fm["files"] = file_lines
-    else:
-        fm["files"] = list(file_lines) if file_lines is not None else [_file_meta(rf) for rf in report.files]
+    fm["files"] = list(file_lines) if file_lines is not None else [_file_meta(rf) for rf in report.files]
     fm.update(report.extra)
     return fm
 
@@ -169,9 +165,7 @@ def dump_front_matter(fm: dict[str, Any]) -> str:
     after = {k: head[k] for k in extra_keys}
     text = yaml.dump(before, Dumper=_SafeDumper, allow_unicode=True, sort_keys=False, width=10**9)
     if files is not None:
-        if isinstance(files, FlowLines):
-            text += "files:\n" + files if files else "files: []\n"
-        elif files:
+        if files:
             lines = [item if isinstance(item, str) else _meta_line(item) for item in files]
             text += "files:\n" + "\n".join(lines) + "\n"
         else:
@@ -231,39 +225,31 @@ class FileParts:
     """The section after the Diff block: summary JSON and explanation."""
 
 
-class FlowLines(str):
-    """The front matter's ``files`` list already rendered: one flow mapping per line, each line
-    ending with a line break (see :func:`dump_front_matter`)."""
-
-    __slots__ = ()
-
-
 @dataclass(frozen=True, slots=True)
 class RenderedFiles:
-    """Consecutive files of one report, rendered: their lines of the front matter's ``files``
-    list and their rows of the summary table, each joined into one text, and the pieces of their
-    sections of ``# Modified Contents`` (a worker renders a chunk of files this way and sends back
-    strings, not objects per file)."""
+    """Consecutive files of one report, rendered: per file, its line of the front matter's
+    ``files`` list, its row of the summary table and its section of ``# Modified Contents`` around
+    its Diff block. Tuples of strings, not :class:`FileParts` objects: a worker renders a chunk of
+    files this way and sends it back (strings pickle several times faster than objects)."""
 
-    meta: str
-    """Each file's line of the ``files`` list, followed by a line break."""
-    rows: str
+    metas: tuple[str, ...]
+    rows: tuple[str, ...]
     heads: tuple[str, ...]
     blocks: tuple[str, ...]
     """The Diff blocks: the same in every locale (one tuple for all of them: pickled once)."""
     tails: tuple[str, ...]
 
 
-def render_files(parts: Sequence[FileParts], blocks: tuple[str, ...]) -> RenderedFiles:
+def render_files(parts: Sequence[FileParts], blocks: Sequence[str]) -> RenderedFiles:
     """:class:`RenderedFiles` of files rendered with :func:`render_file_parts`, with their Diff
     blocks (:func:`diff_block`), in report order."""
     if len(parts) != len(blocks):
         raise ValueError("one rendered part and one diff block per file are needed")
     return RenderedFiles(
-        "".join(p.meta + "\n" for p in parts),
-        "".join(p.row for p in parts),
+        tuple(p.meta for p in parts),
+        tuple(p.row for p in parts),
         tuple(p.head for p in parts),
-        blocks,
+        tuple(blocks),  # the same tuple when given one
         tuple(p.tail for p in parts),
     )
 
@@ -303,12 +289,12 @@ def render_report(
             blocks = [diff_block(rf.entry.change) for rf in report.files]
         if len(parts) != len(report.files) or len(blocks) != len(report.files):
             raise ValueError("one rendered part and one diff block per file are needed")
-        chunks = [render_files(parts, tuple(blocks))]
+        chunks = [render_files(parts, blocks)]
     elif sum(len(c.heads) for c in chunks) != len(report.files):
         raise ValueError("the rendered chunks must hold every file of the report")
-    meta = FlowLines("".join(c.meta for c in chunks))
+    metas = [m for c in chunks for m in c.metas]
     out: list[str] = []
-    out.append("---\n" + dump_front_matter(front_matter(report, meta)) + "\n---\n\n")
+    out.append("---\n" + dump_front_matter(front_matter(report, metas)) + "\n---\n\n")
     if report.changeset.permalink:
         link = _no_html(one_line(report.changeset.permalink))  # one line, no HTML from the source
         out.append(f'[View Diff on GitHub]({link}){{target="_blank"}}\n\n')
@@ -319,7 +305,7 @@ def render_report(
     out.append("## Other updates\n" + _bullets(hl.other_updates, hl.none_text) + "\n\n")
     out.append("# Insights\n" + "\n\n".join(_inline(one_line(p)) for p in report.overview.insights) + "\n\n")
     out.append("# Summary Table\n" + TABLE_HEADER + "\n" + TABLE_RULE + "\n")
-    out.extend(c.rows for c in chunks)
+    out.extend(row for c in chunks for row in c.rows)
     out.append("\n\n# Modified Contents\n")
     for c in chunks:
         for head, block, tail in zip(c.heads, c.blocks, c.tails, strict=True):
