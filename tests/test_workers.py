@@ -96,3 +96,41 @@ def test_the_writers_are_imported_while_the_analysis_runs(tmp_path: Path) -> Non
         "[]",
         "['diff_insight.render.markdown', 'diff_insight.writers.facts_writer']",
     ]
+
+
+def test_a_run_in_one_process_imports_no_pool_machinery(tmp_path: Path) -> None:
+    """A range too small for workers (most daily runs) is reported without importing
+    multiprocessing, the process pool or importlib.resources: their imports cost more than such a
+    run's analysis. A larger range in the same way imports the pool."""
+    import subprocess
+    import sys
+
+    repo = GitRepo(tmp_path / "repo")
+    for i in range(3):
+        repo.write(f"docs/a{i}.md", f"---\nms.date: 01/01/2024\n---\n# Doc {i}\n\nText {i}.\n")
+    base = repo.commit("base")
+    for i in range(3):
+        repo.write(f"docs/a{i}.md", f"---\nms.date: 02/01/2024\n---\n# Doc {i}\n\nText {i}, revised.\n")
+    head = repo.commit("head")
+    heavy = ("multiprocessing", "concurrent.futures.process", "importlib.resources")
+    # the CLI leaves through os._exit (no teardown): the modules are listed on the way out
+    code = (
+        "import os, sys\n"
+        "real_exit = os._exit\n"
+        "def leave(status):\n"
+        f"    print(sorted(m for m in {heavy!r} if m in sys.modules), flush=True)\n"
+        "    real_exit(status)\n"
+        "os._exit = leave\n"
+        "from diff_insight.cli import main\n"
+        f"sys.argv = ['diff-insight', 'report', {str(repo.path)!r}, {base!r}, {head!r}, '--locale', 'ja_JP',"
+        " '--locale', 'zh_CN', '--locale', 'en_US', '--out-dir', 'out', '--quiet']\n"
+        "main()\n"
+    )
+    for workers, expected in (("", []), ("2", ["concurrent.futures.process", "multiprocessing"])):
+        env = {**os.environ, "DIFF_INSIGHT_WORKERS": workers}
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env
+        )
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.splitlines()[-1] == repr(expected)
+        assert len(list((tmp_path / "out").rglob("*.md"))) == 3

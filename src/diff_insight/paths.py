@@ -23,7 +23,6 @@ import contextlib
 import datetime
 import os
 import re
-import secrets
 import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -237,7 +236,7 @@ def write_temp(
     onto ``target`` by the caller. Its name is ``name(random_hex)``; it gets the umask's mode for
     a new ``target`` and keeps the mode of an existing one. Removed again when anything fails."""
     for _ in range(100):
-        temp = directory / name(secrets.token_hex(4))
+        temp = directory / name(os.urandom(4).hex())
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:

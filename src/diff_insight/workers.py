@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+# multiprocessing and the process pool are imported when a pool starts: a run small enough for one
+# process (most daily runs) does not pay for them
 
 MAX_WORKERS = 4
 
@@ -21,7 +26,7 @@ def worker_count(n_items: int, minimum: int) -> int:
             return max(1, int(env))
         except ValueError:
             return 1
-    if n_items < minimum or "fork" not in multiprocessing.get_all_start_methods():
+    if n_items < minimum or not hasattr(os, "fork"):
         return 1
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
@@ -31,6 +36,9 @@ def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` forked processes, with the heap frozen while it lives
     (:func:`gc.freeze`): a worker's collector then never walks the objects it inherited, which
     would copy every page that holds one, and the parent's collections skip them meanwhile."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:

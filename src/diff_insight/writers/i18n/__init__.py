@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cache, lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -104,8 +104,9 @@ the writers' messages are all the other tables."""
 
 @cache
 def _data(locale: str) -> dict[str, Any]:
-    ref = resources.files(__name__).joinpath(f"{locale}.toml")
-    return tomllib.loads(ref.read_text(encoding="utf-8"))
+    # the catalogs are files next to this module (importlib.resources would cost more to import
+    # than the three catalogs of a run take to read)
+    return tomllib.loads(Path(__file__).with_name(f"{locale}.toml").read_text(encoding="utf-8"))
 
 
 @cache
