@@ -225,6 +225,60 @@ def test_sentence_added_and_removed_verbatim() -> None:
 
 
 @pytest.mark.parametrize("full", [True, False])
+def test_sentences_are_quoted_as_a_reader_sees_them(full: bool) -> None:
+    """A new paragraph is quoted with its links and images by their text (the link facts report
+    the targets); each list item is a sentence of its own, without its marker; a reference
+    definition, a list item that is only a link and a line that is only an include are no
+    sentences (their link and include facts report them)."""
+    added = (
+        "Read the [API guide](how-to/api.md) and the [quota page][quota] first.\n\n"
+        "- Deploy a model with ![icon](media/i.png) the portal.\n"
+        "- Call it from [Python][py] code.\n"
+        "- [Samples](https://example.com/samples)\n"
+        "- [Cookbook][cook]\n\n"
+        "[!INCLUDE [quota](includes/quota.md)]\n\n"
+        "[quota]: https://example.com/quota\n"
+        "[py]: https://example.com/py\n"
+        "[cook]: https://example.com/cook\n"
+    )
+    new = DOC.replace("## Next steps\n", "## Next steps\n\n" + added)
+    a = analyze(DOC, new, full=full)
+    assert [f.text for f in a.of(F.SentenceAdded)] == [  # type: ignore[attr-defined]
+        "Read the API guide and the quota page first.",
+        "Deploy a model with icon the portal.",
+        "Call it from Python code.",
+    ]
+    assert {f.url for f in a.of(F.LinkAdded)} >= {  # type: ignore[attr-defined]
+        "how-to/api.md",
+        "https://example.com/samples",
+        "https://example.com/cook",
+    }
+    assert one(a, F.IncludeAdded) == F.IncludeAdded("includes/quota.md")
+    b = analyze(new, DOC, full=full)
+    assert [f.text for f in b.of(F.SentenceRemoved)] == [  # type: ignore[attr-defined]
+        f.text  # type: ignore[attr-defined]
+        for f in a.of(F.SentenceAdded)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text,shown",
+    [
+        ("See [the guide](a.md).", "See the guide."),
+        ("See [the guide][1] and [more][].", "See the guide and more."),
+        ("[![Build](badge.svg)](https://ci.example.com) passes.", "Build passes."),
+        ("1. Open `[switch]` settings.", "Open `[switch]` settings."),
+        ("* Keep [shortcut] links as they are.", "Keep [shortcut] links as they are."),
+        ("Plain text.", "Plain text."),
+    ],
+)
+def test_readable_text_of_a_line(text: str, shown: str) -> None:
+    from diff_insight.analysis.analyze import readable
+
+    assert readable(text) == shown
+
+
+@pytest.mark.parametrize("full", [True, False])
 def test_term_replacement_counted(full: bool) -> None:
     new = DOC.replace("DALL-E models.", "image generation models.").replace(
         "[DALL-E how-to guide]", "[image generation how-to guide]"
@@ -501,6 +555,56 @@ def test_only_renamed_reference_labels_is_a_formatting_change() -> None:
     assert a.of(F.LinkRelabeled) == [] and a.of(F.LinkAdded) == [] and a.of(F.LinkRemoved) == []
     fmt = a.of(F.FormattingOnly)
     assert len(fmt) == 1 and isinstance(fmt[0], F.FormattingOnly) and "link-references" in fmt[0].what
+
+
+_INLINE = (
+    "---\nms.date: 01/02/2020\n---\n# Console\n\nSwitch between commands. See\n"
+    "[How to use tab completion](tab-completion.md)\nfor help in typing commands.\n\n"
+    "## See also\n\n- [Introducing the ISE](introducing-the-ise.md)\n"
+)
+_BY_REFERENCE = (
+    "---\nms.date: 11/20/2025\n---\n# Console\n\nSwitch between commands. See "
+    "[How to use tab completion][01] for help\nin typing commands.\n\n"
+    "## See also\n\n- [Introducing the ISE][02]\n\n<!-- link references -->\n"
+    "[01]: tab-completion.md\n[02]: introducing-the-ise.md\n"
+)
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_links_rewritten_in_reference_style_are_formatting(full: bool) -> None:
+    """Inline links rewritten as reference links to the same targets (the definitions gathered at
+    the end under a comment) change no text and no link: formatting, with the date bump, and the
+    definitions are no sentences. The same rewrite with a new target is a retargeted link."""
+    a = analyze(_INLINE, _BY_REFERENCE, full=full)
+    assert a.facts == (
+        F.DateBumped("ms.date", "01/02/2020", "11/20/2025"),
+        F.FormattingOnly(("link-references",)),
+    )
+    from diff_insight.analysis.classify import classify
+
+    assert classify(change_from(_INLINE, _BY_REFERENCE), a).rule == "formatting-only"
+    moved_target = _BY_REFERENCE.replace("[02]: introducing-the-ise.md", "[02]: ise/overview.md")
+    moved = analyze(_INLINE, moved_target, full=full)
+    assert [
+        (f.text, f.old, f.new) for f in moved.of(F.LinkRetargeted) if isinstance(f, F.LinkRetargeted)
+    ] == [("Introducing the ISE", "introducing-the-ise.md", "ise/overview.md")]
+    assert not moved.of(F.FormattingOnly) and not moved.of(F.SentenceAdded)
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_reference_definitions_apart_from_their_links_are_no_text(full: bool) -> None:
+    """Definitions added at the end of a document, apart from the links rewritten to use them, and
+    definitions put in another order, are formatting, not sentences or content."""
+    middle = "".join(f"Unchanged paragraph {i}.\n\n" for i in range(6))
+    old = f"# A\n\nSee [the guide](g.md) and [the FAQ](f.md).\n\n{middle}"
+    new = f"# A\n\nSee [the guide][1] and [the FAQ][2].\n\n{middle}<!-- links -->\n[1]: g.md\n[2]: f.md\n"
+    a = analyze(old, new, full=full)
+    assert a.facts == (F.FormattingOnly(("link-references",)),)
+    # a comment alone is not a change of links
+    commented = analyze(old, old + "<!-- reviewed -->\n", full=full)
+    assert not commented.of(F.FormattingOnly)
+    reordered = analyze(new, new.replace("[1]: g.md\n[2]: f.md\n", "[2]: f.md\n[1]: g.md\n"), full=full)
+    assert reordered.facts == (F.FormattingOnly(("link-references",)),)
 
 
 @pytest.mark.parametrize("full", [True, False])

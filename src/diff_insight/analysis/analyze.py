@@ -715,9 +715,23 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
             acc.formatting.extend(fk)
             acc.formatting_blocks += 1
             continue
-        acc.content_blocks += 1
         rkind = [old_doc.kinds.get(ln.old_no or 0, K.UNKNOWN) for ln in rem]
         akind = [new_doc.kinds.get(ln.new_no or 0, K.UNKNOWN) for ln in add]
+        # reference definitions (with blank lines and comments) are no text, and links written
+        # another way (inline or by reference) to the same targets are formatting: their links are
+        # still counted below, where those of the two sides cancel out
+        restyled = False
+        if _may_restyle(rem) and _may_restyle(add):
+            if refs_old is None and any("][" in ln.text for ln in rem):
+                refs_old = _definitions(old_doc)
+            if refs_new is None and any("][" in ln.text for ln in add):
+                refs_new = _definitions(new_doc)
+            restyled = _link_form(rem, rkind, refs_old) == _link_form(add, akind, refs_new)
+        if restyled or _definitions_only(rem, rkind, add, akind):
+            acc.formatting.append("link-references")
+            acc.formatting_blocks += 1
+        else:
+            acc.content_blocks += 1
 
         # code
         for ln, k in zip(rem, rkind, strict=True):
@@ -923,8 +937,8 @@ def _markdown_facts(acc: _Acc, blocks: Sequence[Block], old_doc: Doc, new_doc: D
     acc.facts.extend(F.ImageRetargeted(quote(t, 100), o, n) for t, o, n in iret)
     acc.facts.extend(F.ImageAdded(quote(t, 100), u) for t, u in iadd)
     acc.facts.extend(F.ImageRemoved(quote(t, 100), u) for t, u in irem)
-    added_texts = [" ".join(ln.text.strip() for ln in run) for run in sentences_add] + acc.passages_added
-    removed_texts = [" ".join(ln.text.strip() for ln in run) for run in sentences_rem] + acc.passages_removed
+    added_texts = _sentences(sentences_add, acc.passages_added)
+    removed_texts = _sentences(sentences_rem, acc.passages_removed)
     acc.facts.extend(F.SentenceAdded(quote(t)) for t in added_texts[:MAX_SENTENCES])
     acc.facts.extend(F.SentenceRemoved(quote(t)) for t in removed_texts[:MAX_SENTENCES])
     counts = Counter(acc.replacements)
@@ -962,21 +976,99 @@ def _units(lines: Sequence[HunkLine], kinds: Sequence[K], side: str) -> list[lis
     return units
 
 
+def _may_restyle(lines: Sequence[HunkLine]) -> bool:
+    return any("](" in ln.text or "][" in ln.text for ln in lines)
+
+
+def _link_form(lines: Sequence[HunkLine], kinds: Sequence[K], refs: dict[str, str] | None) -> str:
+    """The text of ``lines`` with every link written inline to its target (a reference link
+    resolved through ``refs``), without reference definitions, HTML comments and white space:
+    equal for two sides that write the same links in different ways."""
+    out: list[str] = []
+    for ln, k in zip(lines, kinds, strict=True):
+        text = ln.text
+        if k == K.HTML_COMMENT or ("]:" in text and _REFDEF.match(text)):
+            continue
+        if "](" in text:
+            text = _LINK.sub(_inline_form, text)
+        if "][" in text and refs:
+            text = _REFLINK.sub(lambda m: _resolved_form(m, refs), text)
+        out.append(text)
+    return "".join("".join(out).split())
+
+
+def _inline_form(m: re.Match[str]) -> str:
+    return f"{m.group(1)}[{m.group(2)}]({m.group(3) if m.group(3) is not None else m.group(4)})"
+
+
+def _resolved_form(m: re.Match[str], refs: dict[str, str]) -> str:
+    url = refs.get(_ref_key(m.group(3) or m.group(2)))
+    return m.group(0) if url is None else f"{m.group(1)}[{m.group(2)}]({url})"
+
+
+def _definitions_only(
+    rem: Sequence[HunkLine], rkind: Sequence[K], add: Sequence[HunkLine], akind: Sequence[K]
+) -> bool:
+    """Whether the changed lines of a block are reference definitions (at least one), blank lines
+    and HTML comments: nothing a reader sees as text."""
+    seen = False
+    for lines, kinds in ((rem, rkind), (add, akind)):
+        for ln, k in zip(lines, kinds, strict=True):
+            text = ln.text
+            if "]:" in text and _REFDEF.match(text):
+                seen = True
+            elif k != K.HTML_COMMENT and text.strip():
+                return False
+    return seen
+
+
 def _runs(lines: Iterable[HunkLine], side: str) -> list[list[HunkLine]]:
-    """Group lines with consecutive line numbers into paragraphs."""
+    """Group lines with consecutive line numbers into paragraphs. A list item starts one of its own;
+    a reference definition (``[label]: URL``) belongs to none: it is no text, the link facts
+    report it."""
     out: list[list[HunkLine]] = []
     prev = -2
     for ln in lines:
         no = (ln.new_no if side == "new" else ln.old_no) or 0
-        if not ln.text.strip():
+        text = ln.text
+        if not text.strip() or ("]:" in text and _REFDEF.match(text)):
             prev = -2
             continue
-        if out and no == prev + 1:
+        if out and no == prev + 1 and not _ITEM_START.match(text):
             out[-1].append(ln)
         else:
             out.append([ln])
         prev = no
     return out
+
+
+def _link_text(m: re.Match[str]) -> str:
+    return m.group(2)
+
+
+def readable(text: str) -> str:
+    """Document text as a reader sees it, for quoting: each link and image by its text (the link
+    and image facts report the targets) and a list item without its marker."""
+    for _ in range(3):  # a linked image, [![alt](src)](url), takes two rounds
+        if "](" not in text and "][" not in text:
+            break
+        text = _REFLINK.sub(_link_text, _LINK.sub(_link_text, text))
+    return _ITEM_START.sub("", text, count=1)
+
+
+def _has_words_outside_links(text: str) -> bool:
+    """Whether ``text`` has words besides its links, images and includes."""
+    if "](" in text or "][" in text:
+        text = _REFLINK.sub("", _LINK.sub("", _INCLUDE.sub("", text)))
+    return any(c.isalnum() for c in _ITEM_START.sub("", text, count=1))
+
+
+def _sentences(runs: Iterable[Sequence[HunkLine]], passages: Iterable[str]) -> list[str]:
+    """The readable text of each paragraph (a run of lines) and passage. One made of links and
+    includes alone (a list item that is a link) is left out: the link and include facts report it."""
+    texts = [" ".join(ln.text.strip() for ln in run) for run in runs]
+    texts.extend(passages)
+    return [readable(t) for t in texts if _has_words_outside_links(t)]
 
 
 _CELL_SPACE = re.compile(r"\s*\|\s*")
