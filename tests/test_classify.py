@@ -79,6 +79,17 @@ CASES = [
         ),
         {},
     ),
+    (
+        "substantial-addition",  # a long list of new links is new content, though no sentence
+        (
+            DOC,
+            DOC.replace(
+                "Intro.\n",
+                "Intro.\n\n" + "".join(f"- [Chapter {i}](chapter-{i}.md)\n" for i in range(45)),
+            ),
+        ),
+        {},
+    ),
     ("date-only", (DOC, DOC.replace("01/15/2025", "04/23/2025")), {}),
     ("formatting-only", (DOC + "\n- one\n- two\n", DOC + "\n* one\n* two\n"), {}),
     ("link-fix", (DOC, DOC.replace("pricng", "pricing")), {}),

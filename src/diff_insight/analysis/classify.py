@@ -82,7 +82,11 @@ def _parameter_added(c: FileChange, a: FileAnalysis) -> bool:
 
 
 def _substantial(c: FileChange, a: FileAnalysis) -> bool:
-    new_text = len(_facts(a, F.SentenceAdded)) + len(_facts(a, F.CodeBlockAdded))
+    # new text, code or links: a list of new links (a table of contents, "see also" items) is
+    # new content too, though none of its items is a sentence
+    new_text = (
+        len(_facts(a, F.SentenceAdded)) + len(_facts(a, F.CodeBlockAdded)) + len(_facts(a, F.LinkAdded))
+    )
     return c.additions >= SUBSTANTIAL_ADDITIONS and c.additions >= 2 * c.deletions and new_text >= 3
 
 
@@ -136,7 +140,7 @@ RULES: tuple[Rule, ...] = (
     Rule("toc-entry-added", ChangeType.NEW_FEATURE, "entries added to a table of contents",
          lambda c, a: bool(_facts(a, F.TocEntryAdded)) and not _facts(a, F.TocEntryRemoved)),
     Rule("substantial-addition", ChangeType.NEW_FEATURE,
-         f"{SUBSTANTIAL_ADDITIONS}+ lines added, twice the lines removed, with new text or code",
+         f"{SUBSTANTIAL_ADDITIONS}+ lines added, twice the lines removed, with new text, code or links",
          _substantial),
     Rule("date-only", ChangeType.MINOR_UPDATE, "only a date in the front matter changed",
          lambda c, a: bool(a.facts) and all(isinstance(f, (F.DateBumped, F.EncodingReplaced)) for f in a.facts)
