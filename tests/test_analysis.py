@@ -235,7 +235,8 @@ def test_sentences_are_quoted_as_a_reader_sees_them(full: bool) -> None:
         "- Deploy a model with ![icon](media/i.png) the portal.\n"
         "- Call it from [Python][py] code.\n"
         "- [Samples](https://example.com/samples)\n"
-        "- [Cookbook][cook]\n\n"
+        "- [Cookbook][cook]\n"
+        '- `[void]("")`\n\n'
         "[!INCLUDE [quota](includes/quota.md)]\n\n"
         "[quota]: https://example.com/quota\n"
         "[py]: https://example.com/py\n"
@@ -247,6 +248,7 @@ def test_sentences_are_quoted_as_a_reader_sees_them(full: bool) -> None:
         "Read the API guide and the quota page first.",
         "Deploy a model with icon the portal.",
         "Call it from Python code.",
+        '`[void]("")`',  # code, not a link
     ]
     assert {f.url for f in a.of(F.LinkAdded)} >= {  # type: ignore[attr-defined]
         "how-to/api.md",
@@ -270,6 +272,15 @@ def test_sentences_are_quoted_as_a_reader_sees_them(full: bool) -> None:
         ("1. Open `[switch]` settings.", "Open `[switch]` settings."),
         ("* Keep [shortcut] links as they are.", "Keep [shortcut] links as they are."),
         ("Plain text.", "Plain text."),
+        ('Use `[void]("")` or [the docs](d.md).', 'Use `[void]("")` or the docs.'),
+        ("See [`Get-Command`](/ps/gc) now.", "See `Get-Command` now."),
+        ("- The **ThreadJob** module, not `a**b**c`.", "The ThreadJob module, not `a**b**c`."),
+        ("2 ** 3 is **not** 2 **", "2 ** 3 is not 2 **"),
+        ('<a id="jobs"></a>Press <kbd>Ctrl</kbd>+<kbd>C</kbd><br/>.', "Press Ctrl+C."),
+        (
+            "Get it from <https://example.com/x> if a < b, not `<b>`.",
+            "Get it from <https://example.com/x> if a < b, not `<b>`.",
+        ),
     ],
 )
 def test_readable_text_of_a_line(text: str, shown: str) -> None:
@@ -725,3 +736,13 @@ def test_table_row_keys_are_the_text_of_reference_links() -> None:
     a = analyze(old, new)
     (rows,) = [f for f in a.of(F.TableRowsChanged) if isinstance(f, F.TableRowsChanged)]
     assert rows.added_keys == ("Clear",)
+
+
+def test_an_inserted_autolink_is_words_and_an_inserted_tag_is_markup() -> None:
+    """An autolink (``<https://…>``) is text a reader sees; an HTML tag such as ``<br/>`` is
+    markup around no words."""
+    old = "# A\n\nRead the guide for details on quotas and limits.\n"
+    linked = analyze(old, old.replace("guide", "guide <https://example.com/quota>"))
+    assert linked.facts == (F.WordsInserted("<https://example.com/quota>", 1),)
+    broken = analyze(old, old.replace("guide", "guide<br/>"))
+    assert not broken.of(F.WordsInserted)

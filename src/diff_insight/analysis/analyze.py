@@ -410,7 +410,8 @@ def _short_phrase(text: str) -> bool:
     return len(text.split()) <= 6 and any(c.isalpha() for c in text)
 
 
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+"""An HTML tag (``<a id="x">``, ``</kbd>``, ``<br/>``), not an autolink (``<https://…>``)."""
 
 
 def _markup_only(text: str) -> bool:
@@ -1042,24 +1043,41 @@ def _runs(lines: Iterable[HunkLine], side: str) -> list[list[HunkLine]]:
     return out
 
 
-def _link_text(m: re.Match[str]) -> str:
-    return m.group(2)
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+
+
+def _outside_code(pattern: re.Pattern[str], text: str, group: int | None) -> str:
+    """``text`` with each match of ``pattern`` that does not start in a code span replaced by its
+    ``group`` (by nothing when None): what looks like a link or bold text inside `` `…` `` is code."""
+    spans = [c.span() for c in _CODE_SPAN.finditer(text)] if "`" in text else []
+
+    def keep(m: re.Match[str]) -> str:
+        if any(a <= m.start() < b for a, b in spans):
+            return m.group(0)
+        return "" if group is None else m.group(group)
+
+    return pattern.sub(keep, text)
 
 
 def readable(text: str) -> str:
     """Document text as a reader sees it, for quoting: each link and image by its text (the link
-    and image facts report the targets) and a list item without its marker."""
+    and image facts report the targets), bold text without its markers, no HTML tags (their text
+    stays) and a list item without its marker. Code spans stay as they are."""
     for _ in range(3):  # a linked image, [![alt](src)](url), takes two rounds
         if "](" not in text and "][" not in text:
             break
-        text = _REFLINK.sub(_link_text, _LINK.sub(_link_text, text))
+        text = _outside_code(_REFLINK, _outside_code(_LINK, text, 2), 2)
+    if "**" in text:
+        text = _outside_code(_BOLD, text, 1)
+    if "<" in text:
+        text = _outside_code(_HTML_TAG, text, None)
     return _ITEM_START.sub("", text, count=1)
 
 
 def _has_words_outside_links(text: str) -> bool:
     """Whether ``text`` has words besides its links, images and includes."""
     if "](" in text or "][" in text:
-        text = _REFLINK.sub("", _LINK.sub("", _INCLUDE.sub("", text)))
+        text = _outside_code(_REFLINK, _outside_code(_LINK, _INCLUDE.sub("", text), None), None)
     return any(c.isalnum() for c in _ITEM_START.sub("", text, count=1))
 
 
