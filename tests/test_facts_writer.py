@@ -1205,3 +1205,28 @@ def test_facts_are_values(fact_type: type[F.Fact]) -> None:
     ]
     for other_type in twins:
         assert other_type(**values) != fact
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_a_list_names_an_item_that_several_facts_share_once_with_its_count(locale: str) -> None:
+    """Two removed headings with the same text are one item with how many times; "and N more"
+    still counts the facts left out."""
+    cat = catalog(locale)
+    removed = [F.HeadingRemoved(2, "Top Contributors")] * 2 + [F.HeadingRemoved(2, "Links")]
+    [t] = FactsWriter().describe_files([entry("a.md", removed)], locale)
+    twice = cat.msg(
+        "fmt.detail",
+        text=cat.msg("fmt.quote", text="Top Contributors"),
+        detail=cat.msg("unit.times", count=2),
+    )
+    assert twice in t.explanation, t.explanation
+    assert t.explanation.count("Top Contributors") == 1
+    assert cat.number(3) in t.explanation  # the sentence still counts three headings
+    # the same passage added twice is quoted once, the next one after it
+    passages = [F.SentenceAdded("Same text.")] * 2 + [F.SentenceAdded("Other text.")]
+    [p] = FactsWriter().describe_files([entry("a.md", passages)], locale)
+    assert p.explanation.count("Same text.") == 1 and "Other text." in p.explanation, p.explanation
+    many = [F.HeadingAdded(2, "Same")] * 3 + [F.HeadingAdded(2, f"H{i}") for i in range(8)]
+    [u] = FactsWriter().describe_files([entry("a.md", many)], locale)
+    shown = 3 + 3  # the facts of the 4 items shown (the default limit): "Same" (3) and H0 to H2
+    assert cat.msg("list.more", count=len(many) - shown) in u.explanation, u.explanation

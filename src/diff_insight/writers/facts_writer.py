@@ -580,9 +580,24 @@ def _list_sentence(st: _Style, key: str, facts: Sequence[F.Fact], limit: int = L
     if len(facts) == 1:
         variant, values = _single(st, facts[0])
         return st.msg(f"fact.{key}.{variant}", **values)
-    return st.msg(
-        f"fact.{key}.group", count=len(facts), items=st.capped_map(facts, lambda f: _item(st, f), limit)
-    )
+    return st.msg(f"fact.{key}.group", count=len(facts), items=_counted_items(st, facts, limit))
+
+
+def _counted_items(st: _Style, facts: Sequence[F.Fact], limit: int) -> str:
+    """:meth:`_Style.capped` of the facts' items, an item that several facts read the same (two
+    removed sections both named “Examples”) once, with how many times; "and N more" counts the
+    facts not shown."""
+    counts: dict[str, int] = {}
+    for f in facts:
+        item = _item(st, f)
+        counts[item] = counts.get(item, 0) + 1
+    items = [
+        st.msg("fmt.detail", text=i, detail=st.unit("times", n)) if n > 1 else i for i, n in counts.items()
+    ]
+    if len(items) <= limit + 1:
+        return st.join(items)
+    more = len(facts) - sum(list(counts.values())[:limit])
+    return st.join([*items[:limit], st.msg("list.more", count=more)])
 
 
 def _merge_rows(rows: Sequence[F.TableRowsChanged]) -> list[F.TableRowsChanged]:
@@ -678,7 +693,7 @@ def _group_sentences(
         texts = [f.text for f in facts if isinstance(f, F.SentenceAdded | F.SentenceRemoved)]
         if len(texts) == 1:
             return [st.msg(f"fact.{key}.single", item=st.q(texts[0]))]
-        shown = st.join(st.q(t) for t in texts[:MAX_QUOTED_SENTENCES])
+        shown = st.join(st.q(t) for t in list(dict.fromkeys(texts))[:MAX_QUOTED_SENTENCES])
         return [st.msg(f"fact.{key}.group", count=len(texts), items=shown)]
     if key == "text_edited":
         a = sum(f.added for f in facts if isinstance(f, F.TextEdited))
