@@ -746,3 +746,14 @@ def test_an_inserted_autolink_is_words_and_an_inserted_tag_is_markup() -> None:
     assert linked.facts == (F.WordsInserted("<https://example.com/quota>", 1),)
     broken = analyze(old, old.replace("guide", "guide<br/>"))
     assert not broken.of(F.WordsInserted)
+
+
+def test_words_moved_within_a_sentence_are_no_inserted_or_deleted_words() -> None:
+    """“every month” left one place of the sentence for another: it is neither added nor removed
+    text, the sentence was reworded."""
+    old = "# A\n\nThe module is installed by default on Windows and it is updated by Windows Update every month.\n"
+    new = "# A\n\nOn Windows the module is installed by default and it is updated every month by Windows Update.\n"
+    a = analyze(old, new)
+    words = [f.text for f in a.facts if isinstance(f, F.WordsInserted | F.WordsDeleted)]
+    assert "every month" not in words, a.facts
+    assert a.of(F.TextEdited), a.facts

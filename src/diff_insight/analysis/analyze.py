@@ -481,9 +481,15 @@ def _result(
     change: FileChange, kind: FileKind, basis: Basis, acc: _Acc, title: str | None, key: str | None
 ) -> FileAnalysis:
     facts = list(acc.facts)
-    for text, c in sorted(Counter(acc.inserted).items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LIST]:
+    inserted, deleted = Counter(acc.inserted), Counter(acc.deleted)
+    moved = inserted & deleted
+    if moved:  # words that left one place of a sentence for another: no word came or went
+        inserted -= moved
+        deleted -= moved
+        acc.edited()
+    for text, c in sorted(inserted.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LIST]:
         facts.append(F.WordsInserted(quote(text, 80), c))
-    for text, c in sorted(Counter(acc.deleted).items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LIST]:
+    for text, c in sorted(deleted.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_LIST]:
         facts.append(F.WordsDeleted(quote(text, 80), c))
     # "only the formatting changed" would contradict a section, table or code block that was added
     # or removed whole (those lines are covered before the blocks are looked at)
