@@ -45,14 +45,19 @@ def _fail(i: int) -> float:
     return 1 / (i - i)
 
 
-def _analysed_repo(tmp_path: Path) -> OpenedSource:
-    repo = GitRepo(tmp_path)
-    for i in range(12):
+def _revised_docs(path: Path, n: int) -> tuple[GitRepo, str, str]:
+    """A repository whose head commit revises the date and the text of ``n`` documents."""
+    repo = GitRepo(path)
+    for i in range(n):
         repo.write(f"docs/a{i}.md", f"---\nms.date: 01/01/2024\n---\n# Doc {i}\n\nText {i}.\n")
     base = repo.commit("base")
-    for i in range(12):
+    for i in range(n):
         repo.write(f"docs/a{i}.md", f"---\nms.date: 02/01/2024\n---\n# Doc {i}\n\nText {i}, revised.\n")
-    head = repo.commit("head")
+    return repo, base, repo.commit("head")
+
+
+def _analysed_repo(tmp_path: Path) -> OpenedSource:
+    repo, base, head = _revised_docs(tmp_path, 12)
     return open_source(ReportRequest("git", str(repo.path), base, head))
 
 
@@ -105,13 +110,7 @@ def test_a_run_in_one_process_imports_no_pool_machinery(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    repo = GitRepo(tmp_path / "repo")
-    for i in range(3):
-        repo.write(f"docs/a{i}.md", f"---\nms.date: 01/01/2024\n---\n# Doc {i}\n\nText {i}.\n")
-    base = repo.commit("base")
-    for i in range(3):
-        repo.write(f"docs/a{i}.md", f"---\nms.date: 02/01/2024\n---\n# Doc {i}\n\nText {i}, revised.\n")
-    head = repo.commit("head")
+    repo, base, head = _revised_docs(tmp_path / "repo", 3)
     heavy = ("multiprocessing", "concurrent.futures.process", "importlib.resources")
     # the CLI leaves through os._exit (no teardown): the modules are listed on the way out
     code = (
