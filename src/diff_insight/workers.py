@@ -11,9 +11,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-# multiprocessing and the process pool are imported when a pool starts: a run small enough for one
-# process (most daily runs) does not pay for them
-
 MAX_WORKERS = 4
 
 
@@ -36,6 +33,7 @@ def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` forked processes, with the heap frozen while it lives
     (:func:`gc.freeze`): a worker's collector then never walks the objects it inherited, which
     would copy every page that holds one, and the parent's collections skip them meanwhile."""
+    # imported here: a run small enough for one process (most daily runs) does not pay for them
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
