@@ -200,6 +200,12 @@ def test_hunk_starting_after_a_code_block_is_prose_in_patch_mode() -> None:
     assert one(a, F.TermReplaced) == F.TermReplaced("DALL-E", "Image", 1)
 
 
+def test_an_alert_is_quoted_as_a_reader_sees_it() -> None:
+    new = DOC.replace("## Next steps", "> [!NOTE]\n> Use the [**PSWSMan**][04] module.\n\n## Next steps")
+    a = analyze(DOC + "\n[04]: https://example.com/m\n", new + "\n[04]: https://example.com/m\n")
+    assert one(a, F.AlertAdded) == F.AlertAdded("NOTE", "Use the PSWSMan module.")
+
+
 def test_alert_and_include() -> None:
     new = DOC.replace(
         "## Next steps",
@@ -757,3 +763,22 @@ def test_words_moved_within_a_sentence_are_no_inserted_or_deleted_words() -> Non
     words = [f.text for f in a.facts if isinstance(f, F.WordsInserted | F.WordsDeleted)]
     assert "every month" not in words, a.facts
     assert a.of(F.TextEdited), a.facts
+
+
+def test_words_are_compared_without_link_markup() -> None:
+    """Linking words that were there is a new link and no new words; a word added inside a link's
+    text is quoted without brackets."""
+    old = "# A\n\nRun Set-ExecutionPolicy first, then read the guide about signing scripts.\n"
+    linked = analyze(old, old.replace("Set-ExecutionPolicy", "[Set-ExecutionPolicy](/ps/sep)"))
+    assert linked.facts == (F.LinkAdded("Set-ExecutionPolicy", "/ps/sep"),)
+    before = old.replace("the guide", "[the guide][g]") + "\n[g]: /guide\n"
+    grown = analyze(before, before.replace("[the guide]", "[the signing guide]"))
+    assert [(f.text, f.count) for f in grown.of(F.WordsInserted)] == [("signing", 1)]  # type: ignore[attr-defined]
+
+
+def test_the_end_of_a_link_begun_on_an_earlier_line_is_no_words() -> None:
+    """A link text wrapped over two lines: when only its target changes, on the second line, no
+    word changed."""
+    old = "# A\n\nMacros can use the\n[reference for\nattributes](../ref/attributes.html) in items.\n"
+    a = analyze(old, old.replace("../ref/", "../../ref/"))
+    assert not [f for f in a.facts if isinstance(f, F.TermReplaced | F.WordsInserted | F.TextEdited)], a.facts

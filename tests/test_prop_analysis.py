@@ -26,9 +26,12 @@ from diff_insight.analysis.analyze import (
     _DOCFX_IMAGE,
     _INCLUDE,
     _LINK,
+    _LINK_END,
     _REFDEF,
-    _URL_PARTS,
+    _REFLINK,
+    _SOURCE_ATTR,
     _links,
+    _outside_code,
     analyze_file,
     suffix,
     words_only,
@@ -352,7 +355,11 @@ def test_pattern_shortcuts_skip_only_text_without_a_match(text: str) -> None:
     assert _link_references(text) == _REFLABEL.sub(
         lambda m: "[]" if m.group(1) is None else m.group(1) + "[]:", text
     )
-    whole = "" if "]:" in text and _REFDEF.match(text) else _URL_PARTS.sub("", text)
+    unguarded = text
+    for _ in range(3):
+        unguarded = _outside_code(_REFLINK, _outside_code(_LINK, unguarded, 2), 2)
+    unguarded = _outside_code(_LINK_END, unguarded, None)
+    whole = "" if "]:" in text and _REFDEF.match(text) else _SOURCE_ATTR.sub("", unguarded)
     assert words_only(text) == whole
     if "[" not in text and ":::" not in text:
         assert _links(text, {"a": "http://u", "b": "http://v"}) == ([], [], [], [])

@@ -376,23 +376,23 @@ def _full_docs(kind: FileKind, blocks: Sequence[Block], old: str, new: str) -> t
     return scan_text(old), scan_text(new)
 
 
-_URL_PARTS = re.compile(
-    r"(?<=\])\([^)\s]*(?:\s+\"[^\"]*\")?\)"  # a Markdown link's target: the link facts report it
-    r"|\bsource=\"[^\"]*\""  # a docfx image's source: the image facts report it
-    r"|(?<=\])\[[^\[\]]*\]"  # the label of a reference link, `[text][label]`
-)
-"""What word-level comparison leaves out because other facts report it. A bare URL, an autolink or an
-HTML ``href`` is text no link fact covers (a download URL in a code span whose version changed)."""
+_SOURCE_ATTR = re.compile(r'\bsource="[^"]*"')
+"""A docfx image's source: the image facts report it."""
+_LINK_END = re.compile(r"(?<=\])\([^)\s]*(?:\s+\"[^\"]*\")?\)|(?<=\])\[[^\[\]]*\]")
+"""The target or label after a link text's closing bracket, ``](url)`` or ``][label]``."""
 
 
 def words_only(text: str) -> str:
-    """The text without link targets, reference labels and URLs, for word-level comparison (a
-    reference definition, ``[label]: URL``, has no words)."""
+    """The words of ``text`` for word-level comparison: each link and image by its text (the link
+    and image facts report targets and labels), without a docfx image's source; a reference
+    definition (``[label]: URL``) has none. A bare URL, an autolink or an HTML ``href`` is text no
+    link fact covers (a download URL in a code span whose version changed)."""
     if "]:" in text and _REFDEF.match(text):
         return ""
-    if "](" in text or "][" in text or 'source="' in text:  # what each alternative needs
-        return _URL_PARTS.sub("", text)
-    return text
+    text = _link_texts(text)
+    if "](" in text or "][" in text:  # the end of a link that starts on an earlier line
+        text = _outside_code(_LINK_END, text, None)
+    return _SOURCE_ATTR.sub("", text) if 'source="' in text else text
 
 
 def is_term(old: str, new: str) -> bool:
@@ -1065,14 +1065,20 @@ def _outside_code(pattern: re.Pattern[str], text: str, group: int | None) -> str
     return pattern.sub(keep, text)
 
 
-def readable(text: str) -> str:
-    """Document text as a reader sees it, for quoting: each link and image by its text (the link
-    and image facts report the targets), bold text without its markers, no HTML tags (their text
-    stays) and a list item without its marker. Code spans stay as they are."""
+def _link_texts(text: str) -> str:
+    """``text`` with each link and image (inline or by reference, outside code spans) by its text."""
     for _ in range(3):  # a linked image, [![alt](src)](url), takes two rounds
         if "](" not in text and "][" not in text:
             break
         text = _outside_code(_REFLINK, _outside_code(_LINK, text, 2), 2)
+    return text
+
+
+def readable(text: str) -> str:
+    """Document text as a reader sees it, for quoting: each link and image by its text (the link
+    and image facts report the targets), bold text without its markers, no HTML tags (their text
+    stays) and a list item without its marker. Code spans stay as they are."""
+    text = _link_texts(text)
     if "**" in text:
         text = _outside_code(_BOLD, text, 1)
     if "<" in text:
@@ -1142,7 +1148,7 @@ def _alert_text(doc: Doc, line: int) -> str:
     while doc.kinds.get(k) == K.QUOTE and len(parts) < 6:
         parts.append(doc.lines[k].lstrip().lstrip(">").strip())
         k += 1
-    return quote(" ".join(p for p in parts if p), 140)
+    return quote(readable(" ".join(p for p in parts if p)), 140)
 
 
 # --- YAML ---------------------------------------------------------------------------------------
