@@ -78,14 +78,15 @@ def is_date_key(key: str) -> bool:
 
 def _plain(text: str) -> str:
     """Cell or heading text without Markdown emphasis, code marks, tags or link targets."""
-    text = _LINK.sub(lambda m: m.group(2), text)
+    text = _LINK.sub(_link_text, text)
     if "][" in text:
-        text = _REFLINK_TEXT.sub(r"\1", text)
+        text = _REFLINK.sub(_link_text, text)
     return " ".join(_MD_INLINE.sub("", text).split())
 
 
-_REFLINK_TEXT = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\[[^\[\]]*\]")
-"""A reference link or image, ``[text][label]``: its text."""
+def _link_text(m: re.Match[str]) -> str:
+    """The text of a match of :data:`_LINK` or :data:`_REFLINK`."""
+    return m.group(2)
 
 
 def _doc_from_patch_side(hunks: list[Hunk], side: str) -> Doc:
@@ -103,6 +104,21 @@ _REFLINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\[([^\[\]]*)\]")
 
 def _ref_key(label: str) -> str:
     return " ".join(label.split()).casefold()
+
+
+def _ref_label(m: re.Match[str]) -> str:
+    """The normalized label a match of :data:`_REFLINK` uses (``[text][]``: its text)."""
+    return _ref_key(m.group(3) or m.group(2))
+
+
+def _is_definition(text: str) -> bool:
+    """Whether ``text`` is a reference definition, ``[label]: URL``."""
+    return "]:" in text and _REFDEF.match(text) is not None
+
+
+def _in_code(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether ``pos`` lies in one of the code ``spans`` (what looks like a link there is code)."""
+    return any(a <= pos < b for a, b in spans)
 
 
 def _definitions(doc: Doc) -> dict[str, str]:
@@ -137,7 +153,7 @@ def _usage_texts(doc: Doc, labels: Iterable[str]) -> dict[str, str]:
         if "][" not in text:
             continue
         for m in _REFLINK.finditer(text):
-            key = _ref_key(m.group(3) or m.group(2))
+            key = _ref_label(m)
             if key in wanted and key not in out:
                 out[key] = " ".join(m.group(2).split())
     return out
@@ -173,7 +189,7 @@ def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
     for m in _LINK.finditer(text) if "](" in text else ():
         if spans is None:
             spans = [c.span() for c in _CODE_SPAN.finditer(text)]
-        if any(a <= m.start() < b for a, b in spans):
+        if _in_code(m.start(), spans):
             continue
         label = " ".join(m.group(2).split())
         target = m.group(3) if m.group(3) is not None else m.group(4)
@@ -182,10 +198,10 @@ def _links(text: str, refs: dict[str, str] | None = None) -> _LineLinks:
         if spans is None:
             spans = [c.span() for c in _CODE_SPAN.finditer(text)]
         for m in _REFLINK.finditer(text):
-            if any(a <= m.start() < b for a, b in spans):
+            if _in_code(m.start(), spans):
                 continue
             label = " ".join(m.group(2).split())
-            url = refs.get(_ref_key(m.group(3) or m.group(2)))
+            url = refs.get(_ref_label(m))
             if url is not None:
                 (images if m.group(1) else links).append((label, url))
     definitions: list[tuple[str, str]] = []
@@ -387,7 +403,7 @@ def words_only(text: str) -> str:
     and image facts report targets and labels), without a docfx image's source; a reference
     definition (``[label]: URL``) has none. A bare URL, an autolink or an HTML ``href`` is text no
     link fact covers (a download URL in a code span whose version changed)."""
-    if "]:" in text and _REFDEF.match(text):
+    if _is_definition(text):
         return ""
     text = _link_texts(text)
     if "](" in text or "][" in text:  # the end of a link that starts on an earlier line
@@ -994,7 +1010,7 @@ def _link_form(lines: Sequence[HunkLine], kinds: Sequence[K], refs: dict[str, st
     out: list[str] = []
     for ln, k in zip(lines, kinds, strict=True):
         text = ln.text
-        if k == K.HTML_COMMENT or ("]:" in text and _REFDEF.match(text)):
+        if k == K.HTML_COMMENT or _is_definition(text):
             continue
         if "](" in text:
             text = _LINK.sub(_inline_form, text)
@@ -1009,7 +1025,7 @@ def _inline_form(m: re.Match[str]) -> str:
 
 
 def _resolved_form(m: re.Match[str], refs: dict[str, str]) -> str:
-    url = refs.get(_ref_key(m.group(3) or m.group(2)))
+    url = refs.get(_ref_label(m))
     return m.group(0) if url is None else f"{m.group(1)}[{m.group(2)}]({url})"
 
 
@@ -1022,7 +1038,7 @@ def _definitions_only(
     for lines, kinds in ((rem, rkind), (add, akind)):
         for ln, k in zip(lines, kinds, strict=True):
             text = ln.text
-            if "]:" in text and _REFDEF.match(text):
+            if _is_definition(text):
                 seen = True
             elif k != K.HTML_COMMENT and text.strip():
                 return False
@@ -1038,7 +1054,7 @@ def _runs(lines: Iterable[HunkLine], side: str) -> list[list[HunkLine]]:
     for ln in lines:
         no = (ln.new_no if side == "new" else ln.old_no) or 0
         text = ln.text
-        if not text.strip() or ("]:" in text and _REFDEF.match(text)):
+        if not text.strip() or _is_definition(text):
             prev = -2
             continue
         if out and no == prev + 1 and not _ITEM_START.match(text):
@@ -1058,7 +1074,7 @@ def _outside_code(pattern: re.Pattern[str], text: str, group: int | None) -> str
     spans = [c.span() for c in _CODE_SPAN.finditer(text)] if "`" in text else []
 
     def keep(m: re.Match[str]) -> str:
-        if any(a <= m.start() < b for a, b in spans):
+        if _in_code(m.start(), spans):
             return m.group(0)
         return "" if group is None else m.group(group)
 

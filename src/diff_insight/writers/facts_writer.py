@@ -170,16 +170,25 @@ class _Style:
     def join(self, items: Iterable[str]) -> str:
         return self.cat.join(items)
 
-    def capped(self, items: Sequence[str], limit: int = LIST_LIMIT) -> str:
-        """``A, B, C, D, and 5 more`` (never "and 1 more": then the last item is shown)."""
-        return self.capped_map(items, str, limit)
+    def capped(
+        self, items: Sequence[str], limit: int = LIST_LIMIT, counts: Sequence[int] | None = None
+    ) -> str:
+        """``A, B, C, D, and 5 more`` (never "and 1 more": then the last item is shown). With
+        ``counts`` (how many things each item stands for), "more" adds up those of the items left out."""
+        return self.capped_map(items, str, limit, counts)
 
-    def capped_map(self, things: Sequence[_T], show: Callable[[_T], str], limit: int = LIST_LIMIT) -> str:
+    def capped_map(
+        self,
+        things: Sequence[_T],
+        show: Callable[[_T], str],
+        limit: int = LIST_LIMIT,
+        counts: Sequence[int] | None = None,
+    ) -> str:
         """:meth:`capped` of ``[show(t) for t in things]``, calling ``show`` only for the items shown."""
         if len(things) <= limit + 1:
             return self.join([show(t) for t in things])
-        more = self.msg("list.more", count=len(things) - limit)
-        return self.join([*(show(t) for t in things[:limit]), more])
+        left = sum(counts[limit:]) if counts is not None else len(things) - limit
+        return self.join([*(show(t) for t in things[:limit]), self.msg("list.more", count=left)])
 
     def unit(self, name: str, count: int) -> str:
         return self.msg(f"unit.{name}", count=count)
@@ -594,10 +603,7 @@ def _counted_items(st: _Style, facts: Sequence[F.Fact], limit: int) -> str:
     items = [
         st.msg("fmt.detail", text=i, detail=st.unit("times", n)) if n > 1 else i for i, n in counts.items()
     ]
-    if len(items) <= limit + 1:
-        return st.join(items)
-    more = len(facts) - sum(list(counts.values())[:limit])
-    return st.join([*items[:limit], st.msg("list.more", count=more)])
+    return st.capped(items, limit, list(counts.values()))
 
 
 def _merge_rows(rows: Sequence[F.TableRowsChanged]) -> list[F.TableRowsChanged]:
