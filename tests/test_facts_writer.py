@@ -1230,3 +1230,7 @@ def test_a_list_names_an_item_that_several_facts_share_once_with_its_count(local
     [u] = FactsWriter().describe_files([entry("a.md", many)], locale)
     shown = 3 + 3  # the facts of the 4 items shown (the default limit): "Same" (3) and H0 to H2
     assert cat.msg("list.more", count=len(many) - shown) in u.explanation, u.explanation
+    # a repeated item among those left out: "more" counts its facts, not the item once
+    late = [F.HeadingAdded(2, f"H{i}") for i in range(8)] + [F.HeadingAdded(2, "Same")] * 3
+    [v] = FactsWriter().describe_files([entry("a.md", late)], locale)
+    assert cat.msg("list.more", count=len(late) - 4) in v.explanation, v.explanation
